@@ -1,0 +1,55 @@
+// Error measures of NUMERICS.md section 4: relative error of approximate products against the
+// fp32 product of the unquantized operands, signed bias, and a log10-binned histogram.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "lmul/multiply.hpp"
+
+namespace lmul {
+
+struct Histogram {
+  std::vector<double> edges;    // bin k is [edges[k], edges[k+1]); the last bin is closed
+  std::vector<uint64_t> counts; // edges.size() - 1 entries
+};
+
+struct ErrorStats {
+  uint64_t count = 0;     // pairs with a finite, nonzero exact product
+  uint64_t zeros = 0;     // pairs whose exact product is 0 (excluded, the "underflow bin")
+  uint64_t nonfinite = 0; // pairs whose exact product is inf or NaN (excluded)
+  double mean = 0, median = 0, max = 0, bias = 0;
+  Histogram histogram;
+};
+
+// Histogram bins: [0, 1e-8), then kBinsPerDecade per decade up to 1, then [1, inf].
+// Approximations that are off by 100 % or more (or not finite) land in the last bin.
+constexpr int kBinsPerDecade = 4;
+constexpr int kLowestDecade = -8;
+std::vector<double> histogram_edges();
+
+// Collects (approx, exact) pairs; the median needs every relative error, so it is optional.
+class ErrorAccumulator {
+public:
+  explicit ErrorAccumulator(bool keep_median = true);
+  void add(float approx, float exact);
+  void add(const float* approx, const float* exact, std::size_t n);
+  // Records n pairs whose exact product is zero without looking at them.
+  void add_zeros(uint64_t n) { zeros_ += n; }
+  void merge(const ErrorAccumulator& other);
+  ErrorStats finish() const;
+
+private:
+  bool keep_median_;
+  uint64_t count_ = 0, zeros_ = 0, nonfinite_ = 0;
+  double sum_ = 0, sum_signed_ = 0, max_ = 0;
+  std::vector<uint64_t> counts_;
+  std::vector<float> rel_;
+};
+
+// Statistics of every product a[i] * b[i] under spec against exact fp32 products.
+ErrorStats error_stats(const MulSpec& spec, const float* a, const float* b, std::size_t n,
+                       bool with_median = true);
+
+} // namespace lmul

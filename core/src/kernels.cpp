@@ -1,0 +1,47 @@
+#include "lmul/kernels.hpp"
+
+namespace lmul {
+
+namespace {
+using Kernels = std::variant<DenseKernel<ExactMul>, DenseKernel<FloatMul>, DenseKernel<LMul>,
+                             DenseKernel<LMulFormula>>;
+Kernels make_kernel(const MulSpec& spec, const float* W, const float* bias, std::size_t in,
+                    std::size_t out) {
+  return with_policy(spec, [&](const auto& p) -> Kernels {
+    return DenseKernel<std::decay_t<decltype(p)>>(p, W, bias, in, out);
+  });
+}
+} // namespace
+
+DenseLayer::DenseLayer(const MulSpec& spec, const float* W, const float* bias, std::size_t in,
+                       std::size_t out)
+    : spec_(spec), kernel_(make_kernel(spec, W, bias, in, out)) {}
+
+std::size_t DenseLayer::in() const {
+  return std::visit([](const auto& k) { return k.in(); }, kernel_);
+}
+std::size_t DenseLayer::out() const {
+  return std::visit([](const auto& k) { return k.out(); }, kernel_);
+}
+void DenseLayer::forward(const float* x, float* y) const {
+  std::visit([&](const auto& k) { k.forward(x, y); }, kernel_);
+}
+void DenseLayer::forward_batch(const float* X, std::size_t n, float* Y) const {
+  std::visit([&](const auto& k) { k.forward_batch(X, n, Y); }, kernel_);
+}
+
+void multiply_elementwise(const MulSpec& spec, const float* a, const float* b, float* out,
+                          std::size_t n) {
+  with_policy(spec, [&](const auto& p) { multiply_elementwise(p, a, b, out, n); });
+}
+
+float dot(const MulSpec& spec, const float* a, const float* b, std::size_t n) {
+  return with_policy(spec, [&](const auto& p) { return dot(p, a, b, n); });
+}
+
+void dense_forward(const MulSpec& spec, const float* W, const float* bias, std::size_t in,
+                   std::size_t out, const float* X, std::size_t n, float* Y) {
+  DenseLayer(spec, W, bias, in, out).forward_batch(X, n, Y);
+}
+
+} // namespace lmul

@@ -1,0 +1,122 @@
+#include <doctest/doctest.h>
+
+#include "helpers.hpp"
+#include "lmul/kernels.hpp"
+#include "lmul/kernels_scalar.hpp"
+
+using namespace lmul;
+using testing::same;
+
+namespace {
+// Operands with zeros (to exercise skipping), negatives and a spread of magnitudes.
+std::vector<float> operands(std::size_t n, uint64_t seed, bool with_specials) {
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  std::vector<float> v(n);
+  for (auto& x : v) {
+    const unsigned kind = rng() % 10;
+    x = kind < 3 ? 0.0f : kind < 4 ? -0.0f : normal(rng) * std::ldexp(1.0f, int(rng() % 20) - 10);
+  }
+  if (with_specials && n > 3) {
+    v[rng() % n] = std::numeric_limits<float>::infinity();
+    v[rng() % n] = 1e-41f;
+  }
+  return v;
+}
+
+std::vector<MulSpec> kernel_specs() {
+  std::vector<MulSpec> specs;
+  for (Method m : testing::kAllMethods)
+    for (auto [E, M] : {std::pair{8, 23}, {8, 7}, {8, 3}, {8, 1}, {4, 3}, {5, 2}, {5, 10}, {8, 14}})
+      for (Rounding r : testing::kRoundings)
+        specs.push_back(MulSpec{m, FloatFormat(E, M), r});
+  return specs;
+}
+} // namespace
+
+TEST_SUITE("kernels") {
+
+  TEST_CASE("elementwise and dot: SIMD equals scalar for lengths 0..67 at unaligned offsets") {
+    const auto a = operands(80, 1, true), b = operands(80, 2, true);
+    std::vector<float> out(80), want(80);
+    for (const MulSpec& s : kernel_specs())
+      with_policy(s, [&](const auto& p) {
+        for (std::size_t n = 0; n <= 67; ++n)
+          for (std::size_t off = 0; off < 4; ++off) {
+            multiply_elementwise(p, a.data() + off, b.data() + off + 1, out.data() + (3 - off), n);
+            scalar::multiply_elementwise(p, a.data() + off, b.data() + off + 1, want.data(), n);
+            for (std::size_t i = 0; i < n; ++i)
+              REQUIRE_MESSAGE(same(out[3 - off + i], want[i]), s.describe()
+                                                                   << " n=" << n << " i=" << i);
+            const float d = dot(p, a.data() + off, b.data() + off + 1, n);
+            const float ds = scalar::dot(p, a.data() + off, b.data() + off + 1, n);
+            REQUIRE_MESSAGE(same(d, ds), s.describe() << " dot n=" << n << " off=" << off);
+          }
+      });
+  }
+
+  TEST_CASE("elementwise output may alias its inputs") {
+    auto a = operands(37, 5, false);
+    const auto b = operands(37, 6, false);
+    std::vector<float> want(37);
+    const MulSpec s{Method::lmul, FloatFormat(8, 4), Rounding::nearest};
+    multiply_elementwise(s, a.data(), b.data(), want.data(), 37);
+    multiply_elementwise(s, a.data(), b.data(), a.data(), 37);
+    for (std::size_t i = 0; i < 37; ++i)
+      CHECK(same(a[i], want[i]));
+  }
+
+  TEST_CASE("dot uses the documented order: 16 interleaved partial sums and a fixed tree") {
+    // 1e8 + 1 - 1e8 style cancellations make the order visible.
+    std::vector<float> a(40, 1.0f), b(40);
+    for (std::size_t i = 0; i < b.size(); ++i)
+      b[i] = (i % 3 == 0) ? 1e8f : (i % 3 == 1 ? 1.0f : -1e8f);
+    float partial[16] = {};
+    for (std::size_t i = 0; i < b.size(); ++i)
+      partial[i % 16] += a[i] * b[i];
+    const MulSpec s{Method::exact, FloatFormat(8, 23), Rounding::nearest};
+    CHECK(same(dot(s, a.data(), b.data(), a.size()), reduce_partials(partial)));
+  }
+
+  TEST_CASE("dense: SIMD kernel equals the scalar reference, all methods, odd shapes") {
+    for (const MulSpec& s : kernel_specs())
+      with_policy(s, [&](const auto& p) {
+        for (auto shape : {std::pair<std::size_t, std::size_t>{1, 1},
+                           {7, 3},
+                           {17, 9},
+                           {33, 16},
+                           {67, 35},
+                           {0, 5},
+                           {64, 1}}) {
+          const std::size_t in = shape.first, out = shape.second;
+          const auto W = operands(in * out, in * 31 + out, false);
+          const auto bias = operands(out, 77, false);
+          const auto X = operands(in * 3, in + 5, true);
+          const DenseKernel<std::decay_t<decltype(p)>> k(p, W.data(), bias.data(), in, out);
+          std::vector<float> Y(out * 3), want(out);
+          k.forward_batch(X.data(), 3, Y.data());
+          for (std::size_t r = 0; r < 3; ++r) {
+            scalar::dense(p, W.data(), bias.data(), in, out, X.data() + r * in, want.data());
+            for (std::size_t o = 0; o < out; ++o)
+              REQUIRE_MESSAGE(same(Y[r * out + o], want[o]), s.describe()
+                                                                 << " in=" << in << " out=" << out
+                                                                 << " r=" << r << " o=" << o);
+          }
+        }
+      });
+  }
+
+  TEST_CASE("dense with exact products is W x + b") {
+    const std::size_t in = 5, out = 3;
+    const float W[] = {1, 2, 3, 4, 5, -1, -2, -3, -4, -5, 0.5f, 0, 0, 0, 2};
+    const float bias[] = {0.5f, 1, -1};
+    const float x[] = {1, 0, 2, 0, -1};
+    float y[3];
+    dense_forward(MulSpec{Method::exact, FloatFormat(8, 23), Rounding::nearest}, W, bias, in, out,
+                  x, 1, y);
+    CHECK(y[0] == 0.5f + 1 + 6 - 5);
+    CHECK(y[1] == 1 - 1 - 6 + 5);
+    CHECK(y[2] == -1 + 0.5f - 2);
+  }
+
+} // TEST_SUITE

@@ -1,0 +1,70 @@
+#include <doctest/doctest.h>
+
+#include "helpers.hpp"
+#include "lmul/stats.hpp"
+
+using namespace lmul;
+
+TEST_SUITE("stats") {
+
+  TEST_CASE("relative error, bias, zeros and median by hand") {
+    ErrorAccumulator acc;
+    acc.add(1.1f, 1.0f);   // +10 %
+    acc.add(-2.2f, -2.0f); // magnitude too large: +10 % bias whatever the sign
+    acc.add(2.7f, 3.0f);   // -10 %
+    acc.add(0.0f, 0.0f);   // excluded, counted as a zero
+    acc.add(5.0f, 5.0f);   // exact: 0
+    const ErrorStats s = acc.finish();
+    CHECK(s.count == 4);
+    CHECK(s.zeros == 1);
+    CHECK(s.mean == doctest::Approx(0.075).epsilon(1e-6));
+    CHECK(s.bias == doctest::Approx(0.025).epsilon(1e-5));
+    CHECK(s.max == doctest::Approx(0.1).epsilon(1e-6));
+    CHECK(s.median == doctest::Approx(0.1).epsilon(1e-5)); // {0, .1, .1, .1}: mean of middle two
+    uint64_t total = 0;
+    for (uint64_t c : s.histogram.counts)
+      total += c;
+    CHECK(total == 4);
+    CHECK(s.histogram.counts.front() == 1); // the exact product lands in [0, 1e-8)
+  }
+
+  TEST_CASE("histogram edges are log10 bins from 1e-8 to 1 plus the two ends") {
+    const auto e = histogram_edges();
+    CHECK(e.front() == 0.0);
+    CHECK(std::isinf(e.back()));
+    CHECK(e[1] == doctest::Approx(1e-8));
+    CHECK(e[e.size() - 2] == doctest::Approx(1.0));
+    CHECK(e.size() == std::size_t(8 * kBinsPerDecade + 3));
+    ErrorAccumulator acc;
+    acc.add(1.0f + 3e-4f, 1.0f); // rel ~3e-4: between 10^-3.75 and 10^-3.5 ... check via edges
+    const auto s = acc.finish();
+    for (std::size_t k = 0; k < s.histogram.counts.size(); ++k)
+      if (s.histogram.counts[k])
+        CHECK((3e-4 >= e[k] && 3e-4 < e[k + 1]));
+  }
+
+  TEST_CASE("non-finite approximations count as infinitely wrong; non-finite exact are excluded") {
+    ErrorAccumulator acc;
+    acc.add(std::numeric_limits<float>::infinity(), 1e30f);
+    acc.add(std::numeric_limits<float>::quiet_NaN(), 2.0f);
+    acc.add(1.0f, std::numeric_limits<float>::infinity());
+    const auto s = acc.finish();
+    CHECK(s.count == 2);
+    CHECK(s.nonfinite == 1);
+    CHECK(std::isinf(s.max));
+    CHECK(s.histogram.counts.back() == 2);
+  }
+
+  TEST_CASE("error_stats of L-Mul on known pairs") {
+    // 1*1 -> 1.0625 (+6.25 %), 5*8 -> 42 (+5 %), 0*3 -> excluded
+    const float a[] = {1, 5, 0}, b[] = {1, 8, 3};
+    const auto s =
+        error_stats(MulSpec{Method::lmul, FloatFormat(8, 23), Rounding::nearest}, a, b, 3);
+    CHECK(s.count == 2);
+    CHECK(s.zeros == 1);
+    CHECK(s.mean == doctest::Approx(0.05625));
+    CHECK(s.bias == doctest::Approx(0.05625));
+    CHECK(s.max == doctest::Approx(0.0625));
+  }
+
+} // TEST_SUITE
