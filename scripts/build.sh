@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Builds everything: the native CLI and tests (build/native), the WebAssembly module and its
+# tests (build/wasm), and copies the module into dist/ for the npm package.
+#   scripts/build.sh          both builds
+#   scripts/build.sh wasm     only the WebAssembly module (what `npm start` needs)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+what=${1:-all}
+jobs=$(nproc 2>/dev/null || echo 2)
+# Emscripten 3.1.6's JS optimizer needs Debian's acorn (TOOLCHAIN.md trap 1).
+export NODE_PATH=/usr/share/nodejs${NODE_PATH:+:$NODE_PATH}
+
+if [[ $what == all || $what == native ]]; then
+  cmake -S . -B build/native -DCMAKE_BUILD_TYPE=Release >/dev/null
+  cmake --build build/native -j"$jobs"
+fi
+
+if [[ $what == all || $what == wasm ]]; then
+  if [[ ! -f build/wasm/CMakeCache.txt ]]; then
+    # emcmake's default emulator flag is rejected by Node 20 (TOOLCHAIN.md trap 4).
+    emcmake cmake -S . -B build/wasm -DCMAKE_BUILD_TYPE=Release \
+      "-DCMAKE_CROSSCOMPILING_EMULATOR=/usr/bin/node;--no-experimental-fetch" >/dev/null
+  fi
+  cmake --build build/wasm -j"$jobs"
+  mkdir -p dist
+  cp build/wasm/lmul.mjs build/wasm/lmul.wasm dist/
+fi

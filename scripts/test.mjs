@@ -1,0 +1,72 @@
+#!/usr/bin/env node
+// Runs every test suite of the project, streams their output, and ends with one line:
+//   N passed, N failed
+// counting individual tests (ctest tests, node:test tests). Exit status is non-zero when any
+// test or suite failed. `node scripts/test.mjs <name>...` runs only the named suites.
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const ctest = (dir, extra = []) => ['ctest', ['--test-dir', dir, '--output-on-failure', ...extra]];
+const nodeTest = (dir) => ['node', ['--test', '--test-reporter=spec', '--test-concurrency=1',
+  ...globTests(dir)]];
+
+function globTests(dir) {
+  return [`${dir}/`];
+}
+
+// name -> [command, args, parser]
+const SUITES = [
+  { name: 'core-native', cmd: ctest('build/native'), parse: parseCtest },
+  { name: 'core-wasm', cmd: ctest('build/wasm'), parse: parseCtest },
+  { name: 'package', cmd: nodeTest('tests/package'), parse: parseNodeTest, when: 'tests/package' },
+  { name: 'web', cmd: nodeTest('tests/web'), parse: parseNodeTest, when: 'tests/web' },
+];
+
+function parseCtest(out) {
+  const m = out.match(/(\d+)% tests passed, (\d+) tests? failed out of (\d+)/);
+  if (!m) return null;
+  const failed = Number(m[2]), total = Number(m[3]);
+  return { passed: total - failed, failed };
+}
+
+function parseNodeTest(out) {
+  // spec reporter summary: "ℹ pass 12" / "ℹ fail 0"
+  const pass = out.match(/^\S*\s*pass (\d+)$/m), fail = out.match(/^\S*\s*fail (\d+)$/m);
+  if (!pass || !fail) return null;
+  return { passed: Number(pass[1]), failed: Number(fail[1]) };
+}
+
+function run({ name, cmd: [command, args], parse }) {
+  return new Promise((resolve) => {
+    console.log(`\n=== ${name}: ${command} ${args.join(' ')}`);
+    const started = Date.now();
+    const child = spawn(command, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d) => { out += d; process.stdout.write(d); });
+    child.stderr.on('data', (d) => { out += d; process.stderr.write(d); });
+    child.on('error', (err) => resolve({ name, passed: 0, failed: 1, note: err.message }));
+    child.on('close', (code) => {
+      const counts = parse(out) ?? { passed: 0, failed: 1 };
+      // A suite that exits non-zero must count as at least one failure.
+      if (code !== 0 && counts.failed === 0) counts.failed = 1;
+      resolve({ name, ...counts, seconds: (Date.now() - started) / 1000 });
+    });
+  });
+}
+
+const only = process.argv.slice(2);
+const selected = SUITES.filter((s) => (only.length ? only.includes(s.name) : true))
+  .filter((s) => !s.when || existsSync(path.join(root, s.when)));
+const results = [];
+for (const suite of selected) results.push(await run(suite));
+
+console.log('\n=== summary');
+for (const r of results)
+  console.log(`${r.name.padEnd(14)} ${String(r.passed).padStart(4)} passed ${String(r.failed).padStart(3)} failed  ${r.seconds?.toFixed(1) ?? '-'} s${r.note ? '  ' + r.note : ''}`);
+const passed = results.reduce((s, r) => s + r.passed, 0);
+const failed = results.reduce((s, r) => s + r.failed, 0);
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed ? 1 : 0);
