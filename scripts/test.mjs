@@ -21,6 +21,7 @@ function globTests(dir) {
 const SUITES = [
   { name: 'core-native', cmd: ctest('build/native'), parse: parseCtest },
   { name: 'core-wasm', cmd: ctest('build/wasm'), parse: parseCtest },
+  { name: 'cli', cmd: nodeTest('tests/cli'), parse: parseNodeTest, when: 'tests/cli' },
   { name: 'package', cmd: nodeTest('tests/package'), parse: parseNodeTest, when: 'tests/package' },
   { name: 'web', cmd: nodeTest('tests/web'), parse: parseNodeTest, when: 'tests/web' },
 ];

@@ -12,13 +12,17 @@ namespace {
 constexpr int kLogBins = -kLowestDecade * kBinsPerDecade; // bins between 1e-8 and 1
 constexpr int kBins = kLogBins + 2;                       // plus [0, 1e-8) and [1, inf]
 
+const std::vector<double>& edges() {
+  static const std::vector<double> e = histogram_edges();
+  return e;
+}
+
+// Bin k holds [edges[k], edges[k+1]); NaN and anything >= 1 go to the last bin.
 int bin_of(double rel) {
-  if (!(rel >= 1e-8))
-    return 0;
-  if (rel >= 1.0)
+  if (!(rel < 1.0))
     return kBins - 1;
-  const int k = static_cast<int>(std::floor((std::log10(rel) - kLowestDecade) * kBinsPerDecade));
-  return 1 + std::clamp(k, 0, kLogBins - 1);
+  const auto& e = edges();
+  return static_cast<int>(std::upper_bound(e.begin() + 1, e.end() - 1, rel) - e.begin()) - 1;
 }
 } // namespace
 
