@@ -41,7 +41,8 @@ private:
 inline float pixel_to_input(uint8_t p) { return static_cast<float>(p) / 255.0f; }
 
 // An Mlp prepared for one multiplier: weights quantized and packed once, reused for every
-// input. Not thread-safe (scratch buffers); make one per thread.
+// input. Not thread-safe (scratch buffers); make one per thread. Keeps a pointer to `mlp`,
+// which must outlive it.
 class MlpInference {
 public:
   MlpInference(const Mlp& mlp, const MulSpec& spec);
@@ -58,14 +59,21 @@ public:
   void logits_with_errors(const float* x, float* logits, ErrorAccumulator& errors) const;
 
 private:
+  // Layer k's unquantized weights as [in][out], built on first use by logits_with_errors.
+  const std::vector<float>& columns(std::size_t k) const;
+
   const Mlp* mlp_;
   MulSpec spec_;
   std::vector<DenseLayer> layers_;
   mutable std::vector<float> a_, b_;
+  mutable std::vector<std::vector<float>> columns_;
+  mutable std::vector<float> broadcast_, approx_, exact_;
 };
 
+// Probabilities of logits (max-subtracted, summed in double). A NaN logit, or all logits
+// -inf, gives all-NaN probabilities; +inf logits share the mass equally.
 void softmax(const float* logits, std::size_t n, float* probs);
-int argmax(const float* v, std::size_t n); // first maximum; -1 for n == 0
+int argmax(const float* v, std::size_t n); // first maximum, NaN never wins; -1 for n == 0
 
 struct EvalResult {
   std::size_t correct = 0, total = 0;

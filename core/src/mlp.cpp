@@ -1,0 +1,207 @@
+#include "lmul/mlp.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <limits>
+#include <stdexcept>
+#include <string>
+
+namespace lmul {
+
+namespace {
+std::string layer_name(std::size_t k) { return "layer " + std::to_string(k + 1); }
+
+void check_finite(const std::vector<float>& v, const std::string& what) {
+  for (std::size_t i = 0; i < v.size(); ++i)
+    if (!std::isfinite(v[i]))
+      throw std::invalid_argument(what + " has a non-finite value (" + std::to_string(v[i]) +
+                                  ") at index " + std::to_string(i));
+}
+} // namespace
+
+Mlp::Mlp(std::vector<LinearParams> layers) : layers_(std::move(layers)) {
+  if (layers_.empty())
+    throw std::invalid_argument("an MLP needs at least one layer");
+  for (std::size_t k = 0; k < layers_.size(); ++k) {
+    const LinearParams& l = layers_[k];
+    const std::string name = layer_name(k);
+    if (l.in == 0 || l.out == 0)
+      throw std::invalid_argument(name + " has a zero size (" + std::to_string(l.out) + " x " +
+                                  std::to_string(l.in) + ")");
+    if (l.in > std::numeric_limits<std::size_t>::max() / l.out || l.weight.size() != l.in * l.out)
+      throw std::invalid_argument(name + " weight has " + std::to_string(l.weight.size()) +
+                                  " values, expected out * in = " + std::to_string(l.out) + " * " +
+                                  std::to_string(l.in));
+    if (l.bias.size() != l.out)
+      throw std::invalid_argument(name + " bias has " + std::to_string(l.bias.size()) +
+                                  " values, expected " + std::to_string(l.out));
+    if (k > 0 && layers_[k - 1].out != l.in)
+      throw std::invalid_argument(name + " takes " + std::to_string(l.in) + " inputs but " +
+                                  layer_name(k - 1) + " has " + std::to_string(layers_[k - 1].out) +
+                                  " outputs");
+    check_finite(l.weight, name + " weight");
+    check_finite(l.bias, name + " bias");
+  }
+}
+
+std::vector<std::size_t> Mlp::sizes() const {
+  std::vector<std::size_t> s;
+  if (layers_.empty())
+    return s;
+  s.push_back(layers_.front().in);
+  for (const auto& l : layers_)
+    s.push_back(l.out);
+  return s;
+}
+
+std::size_t Mlp::input_size() const { return layers_.empty() ? 0 : layers_.front().in; }
+std::size_t Mlp::output_size() const { return layers_.empty() ? 0 : layers_.back().out; }
+
+MlpInference::MlpInference(const Mlp& mlp, const MulSpec& spec) : mlp_(&mlp), spec_(spec) {
+  if (mlp.layers().empty())
+    throw std::invalid_argument("MlpInference needs an MLP with at least one layer");
+  std::size_t widest = 0;
+  for (const auto& l : mlp.layers()) {
+    layers_.emplace_back(spec, l.weight.data(), l.bias.data(), l.in, l.out);
+    widest = std::max({widest, l.in, l.out});
+  }
+  a_.resize(widest);
+  b_.resize(widest);
+}
+
+void MlpInference::logits(const float* x, float* logits) const {
+  const auto& layers = mlp_->layers();
+  const float* in = x;
+  for (std::size_t k = 0; k < layers_.size(); ++k) {
+    const bool last = k + 1 == layers_.size();
+    float* out = last ? logits : (in == a_.data() ? b_.data() : a_.data());
+    layers_[k].forward(in, out);
+    if (!last)
+      for (std::size_t o = 0; o < layers[k].out; ++o)
+        out[o] = out[o] > 0.0f ? out[o] : 0.0f;
+    in = out;
+  }
+}
+
+void MlpInference::logits_batch(const float* X, std::size_t n, float* logits) const {
+  const std::size_t in = mlp_->input_size(), out = mlp_->output_size();
+  for (std::size_t r = 0; r < n; ++r)
+    this->logits(X + r * in, logits + r * out);
+}
+
+const std::vector<float>& MlpInference::columns(std::size_t k) const {
+  if (columns_.empty()) {
+    // Unquantized weights transposed to [in][out], so the products of one input form a
+    // contiguous run for the SIMD elementwise kernel.
+    for (const auto& l : mlp_->layers()) {
+      std::vector<float> t(l.in * l.out);
+      for (std::size_t o = 0; o < l.out; ++o)
+        for (std::size_t i = 0; i < l.in; ++i)
+          t[i * l.out + o] = l.weight[o * l.in + i];
+      columns_.push_back(std::move(t));
+    }
+  }
+  return columns_[k];
+}
+
+void MlpInference::logits_with_errors(const float* x, float* logits,
+                                      ErrorAccumulator& errors) const {
+  const auto& layers = mlp_->layers();
+  const MulSpec exact_spec{Method::exact, spec_.format, spec_.rounding};
+  broadcast_.resize(a_.size());
+  approx_.resize(a_.size());
+  exact_.resize(a_.size());
+  const float* in = x;
+  for (std::size_t k = 0; k < layers_.size(); ++k) {
+    const LinearParams& l = layers[k];
+    const std::vector<float>& cols = columns(k);
+    for (std::size_t i = 0; i < l.in; ++i) {
+      if (in[i] == 0.0f) {
+        errors.add_zeros(l.out);
+        continue;
+      }
+      std::fill(broadcast_.begin(), broadcast_.begin() + l.out, in[i]);
+      const float* w = cols.data() + i * l.out;
+      multiply_elementwise(spec_, w, broadcast_.data(), approx_.data(), l.out);
+      multiply_elementwise(exact_spec, w, broadcast_.data(), exact_.data(), l.out);
+      errors.add(approx_.data(), exact_.data(), l.out);
+    }
+    const bool last = k + 1 == layers_.size();
+    float* out = last ? logits : (in == a_.data() ? b_.data() : a_.data());
+    layers_[k].forward(in, out);
+    if (!last)
+      for (std::size_t o = 0; o < l.out; ++o)
+        out[o] = out[o] > 0.0f ? out[o] : 0.0f;
+    in = out;
+  }
+}
+
+void softmax(const float* logits, std::size_t n, float* probs) {
+  if (n == 0)
+    return;
+  float top = -std::numeric_limits<float>::infinity();
+  bool any_nan = false;
+  for (std::size_t i = 0; i < n; ++i) {
+    any_nan = any_nan || std::isnan(logits[i]);
+    top = std::max(top, logits[i]);
+  }
+  if (any_nan || top == -std::numeric_limits<float>::infinity()) {
+    std::fill(probs, probs + n, std::numeric_limits<float>::quiet_NaN());
+    return;
+  }
+  if (std::isinf(top)) { // +inf logits share the whole mass
+    const auto hits = std::count(logits, logits + n, top);
+    for (std::size_t i = 0; i < n; ++i)
+      probs[i] = logits[i] == top ? 1.0f / float(hits) : 0.0f;
+    return;
+  }
+  double sum = 0;
+  for (std::size_t i = 0; i < n; ++i)
+    sum += std::exp(double(logits[i]) - double(top));
+  for (std::size_t i = 0; i < n; ++i)
+    probs[i] = float(std::exp(double(logits[i]) - double(top)) / sum);
+}
+
+int argmax(const float* v, std::size_t n) {
+  if (n == 0)
+    return -1;
+  // NaN never wins; if every value is NaN the answer is 0.
+  int best = 0;
+  for (std::size_t i = 1; i < n; ++i)
+    if (v[i] > v[best] || (std::isnan(v[best]) && !std::isnan(v[i])))
+      best = int(i);
+  return best;
+}
+
+EvalResult evaluate(const MlpInference& net, const uint8_t* images, const uint8_t* labels,
+                    std::size_t n, const std::function<bool(std::size_t, std::size_t)>& progress) {
+  const auto start = std::chrono::steady_clock::now();
+  const std::size_t in = net.mlp().input_size(), classes = net.mlp().output_size();
+  float table[256];
+  for (int p = 0; p < 256; ++p)
+    table[p] = pixel_to_input(uint8_t(p));
+  std::vector<float> x(in), logits(classes);
+  EvalResult r;
+  r.predictions.reserve(n);
+  constexpr std::size_t kProgressEvery = 250;
+  for (std::size_t k = 0; k < n; ++k) {
+    if (progress && k % kProgressEvery == 0 && k > 0 && !progress(k, n))
+      break;
+    const uint8_t* img = images + k * in;
+    for (std::size_t i = 0; i < in; ++i)
+      x[i] = table[img[i]];
+    net.logits(x.data(), logits.data());
+    const int predicted = argmax(logits.data(), classes);
+    r.predictions.push_back(uint8_t(predicted));
+    r.correct += predicted == int(labels[k]);
+    ++r.total;
+  }
+  if (progress && r.total == n)
+    progress(n, n);
+  r.accuracy = r.total ? double(r.correct) / double(r.total) : 0.0;
+  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return r;
+}
+
+} // namespace lmul
