@@ -59,7 +59,6 @@ float quantize(float x, const FloatFormat& f, Rounding rounding) {
 
 Quantizer::Quantizer(const FloatFormat& f, Rounding r)
     : format_(f), rounding_(r), drop_(f.dropped_bits()), low_mask_(int32_t((1u << drop_) - 1)),
-      half_minus_one_(drop_ > 0 ? (1u << (drop_ - 1)) - 1 : 0),
       sub_magic_(std::ldexp(1.0f, f.min_exponent() - f.M() + 23)),
       sub_quantum_(std::ldexp(1.0f, f.min_exponent() - f.M())) {}
 

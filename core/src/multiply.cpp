@@ -49,7 +49,8 @@ LMulT<Formula>::LMulT(const MulSpec& spec)
       min_normal_bits_(spec.format.min_normal_bits()),
       overflow_bits_(spec.format.E() < 8 ? spec.format.max_finite_bits() : kInfBits),
       underflow_sum_((127u << 23) + spec.format.min_normal_bits()),
-      overflow_sum_((127u << 23) + spec.format.max_finite_bits()) {}
+      overflow_sum_((127u << 23) + spec.format.max_finite_bits()),
+      min_field_(spec.format.min_exponent() + 127), max_field_(spec.format.max_exponent() + 127) {}
 
 template <bool Formula> float LMulT<Formula>::product(float a, float b) const {
   const uint32_t ua = bits_of(a), ub = bits_of(b);

@@ -83,6 +83,15 @@ float round_to_format(double x, const FloatFormat& f, Rounding rounding);
 // quantize(x, F, rounding) of NUMERICS.md section 1, scalar reference.
 float quantize(float x, const FloatFormat& f, Rounding rounding = Rounding::nearest);
 
+// Round-to-nearest-even of non-negative integer lanes q to multiples of 2^drop (drop >= 1),
+// given lsb = 2^drop: q + (2^(drop-1) - 1) + (bit drop of q), masked. The bit test uses a
+// compare, not a shift by a run-time count, which WebAssembly SIMD compilers scalarize.
+template <class I> I round_half_even_lanes(const I& q, int32_t lsb) {
+  // All-ones lanes where the kept LSB is set (the SSE/AVX mask register used as integers).
+  const I odd(((q & I(lsb)) == I(lsb)).data);
+  return (q + I((lsb >> 1) - 1) - odd) & I(-lsb);
+}
+
 // The same rule vectorized with integer tricks in the fp32 layout (no float<->int
 // conversions, which WebAssembly SIMD emulates slowly). Constants are computed once per
 // format so the per-batch cost is a handful of integer operations.
@@ -106,11 +115,9 @@ public:
     const I sign = u & I(int32_t(kSignBit));
     const I mag = u & I(int32_t(kAbsMask));
     I q = mag;
-    if (drop_ > 0) {
-      if (rounding_ == Rounding::nearest)
-        q = q + I(half_minus_one_) + ((q >> drop_) & I(1)); // ties to even; carries are exact
-      q = q & I(~low_mask_);
-    }
+    if (drop_ > 0) // the carry of a rounding up runs into the exponent, as it should
+      q = rounding_ == Rounding::nearest ? round_half_even_lanes(q, low_mask_ + 1)
+                                         : q & I(~low_mask_);
     if (format_.E() < 8) {
       // Saturate (satfinite), then redo values below F's normal range on F's subnormal grid:
       // there the quantum is fixed, so adding and removing 2^(emin - M + 23) rounds to it.
@@ -132,7 +139,7 @@ private:
   FloatFormat format_;
   Rounding rounding_;
   int drop_;
-  int32_t low_mask_, half_minus_one_;
+  int32_t low_mask_;
   float sub_magic_, sub_quantum_;
 };
 

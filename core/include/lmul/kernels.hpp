@@ -69,44 +69,55 @@ template <class P> float dot(const P& p, const float* a, const float* b, std::si
 
 // A dense layer y = W x + b prepared for one multiplier: weights quantized once and stored
 // transposed ([in][out], out padded to whole batches) so the kernel streams over outputs
-// and can skip zero inputs (about 80 % of MNIST pixels, half of the ReLU outputs).
+// and can skip zero inputs (about 80 % of MNIST pixels, half of the ReLU outputs). Where the
+// policy has a packed path (multiply.hpp) the weights are also stored packed, and each input
+// vector takes it when its range proves that no special case can occur.
 template <class P> class DenseKernel {
 public:
+  using Packed = typename P::Packed;
+
   // W is row-major [out][in] (PyTorch's nn.Linear layout); bias may be null (zeros).
   DenseKernel(const P& policy, const float* W, const float* bias, std::size_t in, std::size_t out)
       : p_(policy), in_(in), out_(out), padded_((out + kLanes - 1) / kLanes * kLanes),
-        wt_(in * padded_, 0.0f), bias_(out, 0.0f), x_(in), active_(in) {
+        wt_(in * padded_, 0.0f), bias_(out, 0.0f), x_(in), active_(in), terms_(in * kTermBatches) {
     for (std::size_t o = 0; o < out; ++o)
-      for (std::size_t i = 0; i < in; ++i)
-        wt_[i * padded_ + o] = p_.operand(W[o * in + i]);
+      for (std::size_t i = 0; i < in; ++i) {
+        const float w = p_.operand(W[o * in + i]);
+        wt_[i * padded_ + o] = w;
+        w_range_.add(w);
+      }
+    mode_ = p_.packing(w_range_);
+    if (mode_ != 0) {
+      packed_.resize(wt_.size());
+      for (std::size_t k = 0; k < wt_.size(); ++k)
+        packed_[k] = p_.pack_weight(wt_[k], mode_);
+    }
     if (bias)
       std::copy(bias, bias + out, bias_.begin());
   }
 
   std::size_t in() const { return in_; }
   std::size_t out() const { return out_; }
+  int packing_mode() const { return mode_; } // the policy's packed path for these weights
 
   // One input vector x[in] -> y[out]. Not thread-safe (uses scratch buffers).
   void forward(const float* x, float* y) const {
-    const std::size_t n_active = prepare_input(x);
-    constexpr std::size_t kTile = 4; // batches of outputs kept in registers
-    alignas(64) float tail[kTile * kLanes];
-    for (std::size_t o0 = 0; o0 < padded_; o0 += kTile * kLanes) {
-      const std::size_t nb = std::min(kTile, (padded_ - o0) / kLanes);
-      Batch acc[kTile] = {Batch(0.0f), Batch(0.0f), Batch(0.0f), Batch(0.0f)};
-      for (std::size_t k = 0; k < n_active; ++k) {
-        const std::size_t i = active_[k];
-        const Batch xi(x_[i]);
-        const float* w = wt_.data() + i * padded_ + o0;
-        for (std::size_t j = 0; j < nb; ++j)
-          acc[j] = acc[j] + p_.product(Batch::load_unaligned(w + j * kLanes), xi);
-      }
-      for (std::size_t j = 0; j < nb; ++j)
-        acc[j].store_aligned(tail + j * kLanes);
-      const std::size_t end = std::min(out_, o0 + nb * kLanes);
-      for (std::size_t o = o0; o < end; ++o)
-        y[o] = tail[o - o0] + bias_[o];
-    }
+    OperandRange x_range;
+    const std::size_t n_active = prepare_input(x, x_range);
+    // A local copy of the policy lets the compiler keep its constants in registers.
+    const P p = p_;
+    if (mode_ == 1 && p.packed_ok(1, w_range_, x_range))
+      accumulate(
+          packed_.data(), n_active, [&p](float xi) { return p.template input_term<1, Arch>(xi); },
+          [&p](const auto& w, const auto& t) { return p.template packed_product<1>(w, t); }, y);
+    else if (mode_ == 2 && p.packed_ok(2, w_range_, x_range))
+      accumulate(
+          packed_.data(), n_active, [&p](float xi) { return p.template input_term<2, Arch>(xi); },
+          [&p](const auto& w, const auto& t) { return p.template packed_product<2>(w, t); }, y);
+    else
+      accumulate(
+          wt_.data(), n_active, [](float xi) { return Batch(xi); },
+          [&p](const Batch& w, const Batch& xi) { return p.product(w, xi); }, y);
   }
 
   // Rows X[n][in] -> Y[n][out].
@@ -116,22 +127,82 @@ public:
   }
 
 private:
-  // Quantizes x into x_ and lists the inputs whose products are not all +-0.
-  std::size_t prepare_input(const float* x) const {
-    std::size_t n_active = 0;
-    for (std::size_t i = 0; i < in_; ++i) {
+  using Arch = Batch::arch_type;
+
+  // Quantizes x into x_, lists the inputs whose products are not all +-0, and records the
+  // range of those inputs.
+  std::size_t prepare_input(const float* x, OperandRange& range) const {
+    std::size_t i = 0;
+    for (; i + kLanes <= in_; i += kLanes)
+      p_.operand(Batch::load_unaligned(x + i)).store_unaligned(x_.data() + i);
+    for (; i < in_; ++i)
       x_[i] = p_.operand(x[i]);
-      if (!p_.skips(x_[i]))
+    std::size_t n_active = 0;
+    for (i = 0; i < in_; ++i) {
+      if (!p_.skips(x_[i])) {
         active_[n_active++] = i;
+        range.add(x_[i]);
+      }
     }
     return n_active;
+  }
+
+  // y = bias + sum over active inputs, in tiles of kTile batches of outputs held in
+  // registers (the tile width is a template parameter so the inner loop unrolls fully).
+  template <class W, class MakeTerm, class Product>
+  void accumulate(const W* weights, std::size_t n_active, MakeTerm make_term, Product product,
+                  float* y) const {
+    // Each input's broadcast term is computed once, not once per tile.
+    using Term = decltype(make_term(0.0f));
+    static_assert(sizeof(Term) <= kTermBatches * sizeof(Batch) && alignof(Term) <= alignof(Batch),
+                  "input terms must fit the scratch space");
+    Term* terms = reinterpret_cast<Term*>(terms_.data());
+    for (std::size_t k = 0; k < n_active; ++k)
+      terms[k] = make_term(x_[active_[k]]);
+    constexpr std::size_t kTile = 4;
+    std::size_t o0 = 0;
+    for (; o0 + kTile * kLanes <= padded_; o0 += kTile * kLanes)
+      accumulate_tile<kTile>(weights, o0, n_active, terms, product, y);
+    switch ((padded_ - o0) / kLanes) {
+    case 3: accumulate_tile<3>(weights, o0, n_active, terms, product, y); break;
+    case 2: accumulate_tile<2>(weights, o0, n_active, terms, product, y); break;
+    case 1: accumulate_tile<1>(weights, o0, n_active, terms, product, y); break;
+    default: break;
+    }
+  }
+
+  template <std::size_t NB, class W, class Terms, class Product>
+  void accumulate_tile(const W* weights, std::size_t o0, std::size_t n_active, const Terms* terms,
+                       Product& product, float* y) const {
+    using WBatch = xsimd::batch<W, Arch>;
+    Batch acc[NB];
+    for (auto& a : acc)
+      a = Batch(0.0f);
+    const std::size_t* active = active_.data();
+    for (std::size_t k = 0; k < n_active; ++k) {
+      const Terms& term = terms[k];
+      const W* w = weights + active[k] * padded_ + o0;
+      for (std::size_t j = 0; j < NB; ++j)
+        acc[j] = acc[j] + product(WBatch::load_unaligned(w + j * kLanes), term);
+    }
+    alignas(64) float sums[NB * kLanes];
+    for (std::size_t j = 0; j < NB; ++j)
+      acc[j].store_aligned(sums + j * kLanes);
+    const std::size_t end = std::min(out_, o0 + NB * kLanes);
+    for (std::size_t o = o0; o < end; ++o)
+      y[o] = sums[o - o0] + bias_[o];
   }
 
   P p_;
   std::size_t in_, out_, padded_;
   std::vector<float> wt_, bias_;
+  std::vector<Packed> packed_;
+  OperandRange w_range_;
+  int mode_ = 0; // the policy's packing mode for these weights (0: none)
+  static constexpr std::size_t kTermBatches = 2;
   mutable std::vector<float> x_;
   mutable std::vector<std::size_t> active_;
+  mutable std::vector<Batch, xsimd::aligned_allocator<Batch>> terms_;
 };
 
 // A dense layer for a multiplier chosen at run time.

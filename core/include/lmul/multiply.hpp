@@ -33,6 +33,37 @@ struct MulSpec {
 
 constexpr uint32_t kCanonicalNaN = 0x7fc00000u;
 
+// What a set of (quantized) operands can be: the range of fp32 exponent fields of its nonzero
+// members (0 for subnormals) and whether it holds inf or NaN. Dense kernels use it to prove
+// that a policy's packed fast path cannot meet a special case (see packed_ok below).
+struct OperandRange {
+  int min_exp = 255, max_exp = 0;
+  bool special = false, zero = false;
+  void add(float q) {
+    const uint32_t m = bits_of(q) & kAbsMask;
+    if (m == 0) {
+      zero = true;
+      return;
+    }
+    const int e = static_cast<int>(m >> 23);
+    if (e == 255)
+      special = true;
+    min_exp = e < min_exp ? e : min_exp;
+    max_exp = e > max_exp ? e : max_exp;
+  }
+};
+
+// Besides operand/product/skips, each policy offers packed paths for dense layers, where
+// per-weight work is done once when the layer is prepared and per-input work once per input:
+//   Packed                        the per-weight type the kernel stores (float or int32_t)
+//   packing(wr)                   the packing mode for weights of range wr (0: none)
+//   pack_weight(wq, mode)         precomputed once per weight
+//   input_term<Mode, A>(xq)       computed once per input, broadcast over outputs
+//   packed_product<Mode>(w, t)    the product, bit-identical to product() wherever
+//   packed_ok(mode, wr, xr)       holds for the weight and input ranges, except that zero
+//                                 products may come out as +0 instead of -0 (a dense sum that
+//                                 starts at +0 cannot tell them apart).
+
 // a * b in fp32, operands untouched.
 class ExactMul {
 public:
@@ -48,6 +79,17 @@ public:
     return a * b;
   }
   bool skips(float x) const { return x == 0; }
+
+  using Packed = float; // product() already is the fast path
+  int packing(const OperandRange&) const { return 0; }
+  float pack_weight(float w, int) const { return w; }
+  template <int Mode, class A> xsimd::batch<float, A> input_term(float x) const { return x; }
+  bool packed_ok(int, const OperandRange&, const OperandRange&) const { return false; }
+  template <int Mode, class A>
+  xsimd::batch<float, A> packed_product(const xsimd::batch<float, A>& w,
+                                        const xsimd::batch<float, A>& x) const {
+    return w * x;
+  }
 };
 
 // Ordinary multiplication in F: the exact product of the quantized operands, rounded once to F
@@ -64,6 +106,26 @@ public:
   xsimd::batch<float, A> product(const xsimd::batch<float, A>& a,
                                  const xsimd::batch<float, A>& b) const;
   bool skips(float x) const { return x == 0; }
+
+  // Packed path for E = 8, M <= 11: the fp32 product is exact, so rounding it is one integer
+  // add and mask, valid while no product can overflow or fall below 2^-126.
+  using Packed = float;
+  int packing(const OperandRange& w) const {
+    return round_.format().E() == 8 && round_.format().M() <= 11 && !w.special ? 1 : 0;
+  }
+  float pack_weight(float w, int) const { return w; }
+  template <int Mode, class A> xsimd::batch<float, A> input_term(float x) const { return x; }
+  bool packed_ok(int mode, const OperandRange& w, const OperandRange& x) const {
+    return mode == 1 && !x.special && w.min_exp + x.min_exp >= 128 && w.max_exp + x.max_exp <= 378;
+  }
+  template <int Mode, class A>
+  xsimd::batch<float, A> packed_product(const xsimd::batch<float, A>& w,
+                                        const xsimd::batch<float, A>& x) const {
+    using I = xsimd::batch<int32_t, A>;
+    const I u = xsimd::bitwise_cast<I>(w * x);
+    return xsimd::bitwise_cast<xsimd::batch<float, A>>(
+        round_half_even_lanes(u, 1 << round_.format().dropped_bits()));
+  }
 
 private:
   Quantizer quantize_; // operands, with the chosen rounding
@@ -89,6 +151,56 @@ public:
   // Zero or F-subnormal operands flush the product to +-0 (special-value rule 3).
   bool skips(float x) const { return (bits_of(x) & kAbsMask) < min_normal_bits_; }
 
+  // Packed paths of the adder (the formula has none: its carry correction needs the full
+  // product()). Both turn a product into integer adds on precomputed weight terms.
+  //  mode 1 "pure", when no weight flushes (E = 8 models): weights store
+  //    sign << 31 | (magnitude + offset) and inputs magnitude - (127 << 23), so a product is
+  //    (w + x_magnitude) ^ x_sign: two operations. Valid while no product can underflow
+  //    or overflow (checked per input vector from the exponent ranges).
+  //  mode 2 "masked", M < 23: weights store their magnitude plus offset minus bias with the
+  //    sign in the (always zero) lowest mantissa bit, or INT32_MIN when they flush; underflow
+  //    is masked per product. Valid while no product can overflow.
+  using Packed = int32_t;
+  int packing(const OperandRange& w) const {
+    if (Formula || w.special)
+      return 0;
+    if (!w.zero && w.min_exp >= min_field_)
+      return 1;
+    return drop_ > 0 ? 2 : 0;
+  }
+  int32_t pack_weight(float w, int mode) const {
+    const uint32_t u = bits_of(w), m = u & kAbsMask;
+    if (mode == 1)
+      return static_cast<int32_t>((u & kSignBit) | (m + offset_bits_));
+    if (m < min_normal_bits_)
+      return INT32_MIN;
+    return static_cast<int32_t>((m + offset_bits_ - (127u << 23)) | (u >> 31));
+  }
+  template <class A> struct Term { xsimd::batch<int32_t, A> magnitude, sign; };
+  template <int Mode, class A> Term<A> input_term(float x) const {
+    using I = xsimd::batch<int32_t, A>;
+    const uint32_t u = bits_of(x), m = u & kAbsMask;
+    if (Mode == 1)
+      return {I(static_cast<int32_t>(m - (127u << 23))), I(static_cast<int32_t>(u & kSignBit))};
+    return {I(static_cast<int32_t>(m)), I(static_cast<int32_t>(u >> 31))};
+  }
+  bool packed_ok(int mode, const OperandRange& w, const OperandRange& x) const {
+    const bool no_overflow = w.max_exp + x.max_exp - 127 + 2 <= max_field_; // 2 carries
+    const bool no_underflow = w.min_exp + x.min_exp - 127 >= min_field_;
+    return !x.special && no_overflow && (mode == 2 || (mode == 1 && no_underflow));
+  }
+  template <int Mode, class A>
+  xsimd::batch<float, A> packed_product(const xsimd::batch<int32_t, A>& w, const Term<A>& x) const {
+    using I = xsimd::batch<int32_t, A>;
+    using F = xsimd::batch<float, A>;
+    if (Mode == 1)
+      return xsimd::bitwise_cast<F>((w + x.magnitude) ^ x.sign);
+    const I r = (w + x.magnitude) ^ x.sign; // bit 0 now holds the product's sign
+    const I v = (r & I(~1)) | (r << 31);
+    return xsimd::bitwise_cast<F>(
+        xsimd::select(r > I(static_cast<int32_t>(min_normal_bits_) - 1), v, I(0)));
+  }
+
 private:
   Quantizer quantize_;
   int drop_;
@@ -96,6 +208,7 @@ private:
   uint32_t min_normal_bits_;
   uint32_t overflow_bits_;                // inf for E = 8, max finite for E < 8 (satfinite)
   uint32_t underflow_sum_, overflow_sum_; // thresholds on ma + mb + offset
+  int min_field_, max_field_; // fp32 exponent fields of F's smallest normal, largest finite
 };
 
 using LMul = LMulT<false>;
@@ -167,9 +280,13 @@ xsimd::batch<float, A> LMulT<Formula>::product(const xsimd::batch<float, A>& a,
     // instead of letting it run into the exponent.
     const I frac_mask = I(0x007fffff);
     const I t = (ma & frac_mask) + (mb & frac_mask) + I(int32_t(offset_bits_));
-    const I m2 = (t - I(0x00800000)) >> drop_;
-    const I q = (m2 >> 1) + (m2 & (m2 >> 1) & I(1));
-    s = s - xsimd::select(t > I(0x007fffff), (m2 - q) << drop_, I(0));
+    const I m2 = t - I(0x00800000); // the mantissa field after the carry, fp32 layout
+    I q;
+    if (drop_ == 0) // M = 23: halve and round half even at bit 0
+      q = (m2 >> 1) + (m2 & (m2 >> 1) & I(1));
+    else // m2 / 2 is exact; round it to F's grid
+      q = round_half_even_lanes(m2 >> 1, 1 << drop_);
+    s = s - xsimd::select(t > I(0x007fffff), m2 - q, I(0));
   }
   const I sf = s ^ flip; // unsigned order as signed order
   I r = s - I(int32_t(127u << 23));
