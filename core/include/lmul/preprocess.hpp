@@ -9,8 +9,8 @@
 
 namespace lmul {
 
-constexpr std::size_t kDigitSide = 28;     // network input is 28 x 28
-constexpr std::size_t kDigitBoxSide = 20;  // the ink's bounding box is scaled to fit 20 x 20
+constexpr std::size_t kDigitSide = 28;    // network input is 28 x 28
+constexpr std::size_t kDigitBoxSide = 20; // the ink's bounding box is scaled to fit 20 x 20
 
 struct DigitInput {
   std::vector<float> pixels; // 28 * 28 values in [0, 1], row-major, ink = 1
