@@ -50,7 +50,8 @@ LMulT<Formula>::LMulT(const MulSpec& spec)
       overflow_bits_(spec.format.E() < 8 ? spec.format.max_finite_bits() : kInfBits),
       underflow_sum_((127u << 23) + spec.format.min_normal_bits()),
       overflow_sum_((127u << 23) + spec.format.max_finite_bits()),
-      min_field_(spec.format.min_exponent() + 127), max_field_(spec.format.max_exponent() + 127) {}
+      min_field_(spec.format.min_exponent() + 127), max_field_(spec.format.max_exponent() + 127),
+      offset_value_(std::ldexp(1.0f, -lmul_offset_exponent(spec.format.M()))) {}
 
 template <bool Formula> float LMulT<Formula>::product(float a, float b) const {
   const uint32_t ua = bits_of(a), ub = bits_of(b);

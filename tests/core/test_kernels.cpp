@@ -108,8 +108,8 @@ TEST_SUITE("kernels") {
 
   TEST_CASE("dense: every packed path equals the scalar reference, and falls back when it must") {
     // Weights without zeros select the adder's "pure" path (mode 1), weights with zeros the
-    // masked one (mode 2); float E8M<=11 has mode 1. Inputs are chosen so that some rows can
-    // take the packed path and others (huge or tiny values) must fall back.
+    // masked one (mode 2); float E8M<=11 and lmul-formula M<=21 have mode 1. Inputs are chosen so
+    // that some rows can take the packed path and others (huge or tiny values) must fall back.
     std::mt19937_64 rng(99);
     std::normal_distribution<float> normal(0.0f, 1.0f);
     const std::size_t in = 45, out = 21, rows = 6;
@@ -144,7 +144,10 @@ TEST_SUITE("kernels") {
         {{Method::lmul, FloatFormat(8, 23), Rounding::nearest},
          &Wz,
          0}, // no spare bit for the sign
-        {{Method::lmul_formula, FloatFormat(8, 7), Rounding::nearest}, &W, 0},
+        {{Method::lmul_formula, FloatFormat(8, 7), Rounding::nearest}, &Wz, 1},
+        {{Method::lmul_formula, FloatFormat(8, 21), Rounding::nearest}, &Wbig, 1},
+        {{Method::lmul_formula, FloatFormat(8, 22), Rounding::nearest}, &W, 0}, // v not exact
+        {{Method::lmul_formula, FloatFormat(4, 3), Rounding::nearest}, &W, 0},  // subnormal w
         {{Method::float_, FloatFormat(8, 10), Rounding::nearest}, &Wz, 1},
         {{Method::float_, FloatFormat(8, 12), Rounding::nearest}, &W, 0},
         {{Method::float_, FloatFormat(5, 2), Rounding::nearest}, &W, 0},

@@ -199,7 +199,7 @@ private:
   std::vector<Packed> packed_;
   OperandRange w_range_;
   int mode_ = 0; // the policy's packing mode for these weights (0: none)
-  static constexpr std::size_t kTermBatches = 2;
+  static constexpr std::size_t kTermBatches = 3;
   mutable std::vector<float> x_;
   mutable std::vector<std::size_t> active_;
   mutable std::vector<Batch, xsimd::aligned_allocator<Batch>> terms_;

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <string>
+#include <type_traits>
 
 #include "lmul/format.hpp"
 
@@ -151,38 +152,57 @@ public:
   // Zero or F-subnormal operands flush the product to +-0 (special-value rule 3).
   bool skips(float x) const { return (bits_of(x) & kAbsMask) < min_normal_bits_; }
 
-  // Packed paths of the adder (the formula has none: its carry correction needs the full
-  // product()). Both turn a product into integer adds on precomputed weight terms.
-  //  mode 1 "pure", when no weight flushes (E = 8 models): weights store
-  //    sign << 31 | (magnitude + offset) and inputs magnitude - (127 << 23), so a product is
-  //    (w + x_magnitude) ^ x_sign: two operations. Valid while no product can underflow
-  //    or overflow (checked per input vector from the exponent ranges).
-  //  mode 2 "masked", M < 23: weights store their magnitude plus offset minus bias with the
-  //    sign in the (always zero) lowest mantissa bit, or INT32_MIN when they flush; underflow
-  //    is masked per product. Valid while no product can overflow.
-  using Packed = int32_t;
+  // Packed paths. Each turns a product into a few operations on precomputed weight terms.
+  // Adder, mode 1 "pure", when no weight flushes (E = 8 models): weights store
+  //   sign << 31 | (magnitude + offset) and inputs magnitude - (127 << 23), so a product is
+  //   (w + x_magnitude) ^ x_sign: two integer operations, the algorithm's actual cost.
+  // Adder, mode 2 "masked", M < 23: weights store magnitude + offset - bias with the sign in
+  //   the (always zero) lowest mantissa bit, or INT32_MIN when they flush; underflow is masked.
+  // Formula, mode 1, M <= 21, no F-subnormal weights: with W2 = 2^xe and X2 = 2^ye the value
+  //   (1 + xm + ym + 2^-l) 2^(xe+ye) = |w| X2 + W2 (ym + 2^-l) X2 is exact in fp32 (at most
+  //   M + 2 bits, power-of-two scalings), so one rounding gives the result.
+  // Every mode needs the exponent ranges to rule out overflow; modes 1 also underflow.
+  using Packed = std::conditional_t<Formula, float, int32_t>;
   int packing(const OperandRange& w) const {
-    if (Formula || w.special)
+    if (w.special)
       return 0;
+    if (Formula)
+      return drop_ >= 2 && w.min_exp >= min_field_ ? 1 : 0; // zero weights are fine here
     if (!w.zero && w.min_exp >= min_field_)
       return 1;
     return drop_ > 0 ? 2 : 0;
   }
-  int32_t pack_weight(float w, int mode) const {
-    const uint32_t u = bits_of(w), m = u & kAbsMask;
-    if (mode == 1)
-      return static_cast<int32_t>((u & kSignBit) | (m + offset_bits_));
-    if (m < min_normal_bits_)
-      return INT32_MIN;
-    return static_cast<int32_t>((m + offset_bits_ - (127u << 23)) | (u >> 31));
+  Packed pack_weight(float w, int mode) const {
+    if constexpr (Formula) {
+      return w;
+    } else {
+      const uint32_t u = bits_of(w), m = u & kAbsMask;
+      if (mode == 1)
+        return static_cast<int32_t>((u & kSignBit) | (m + offset_bits_));
+      if (m < min_normal_bits_)
+        return INT32_MIN;
+      return static_cast<int32_t>((m + offset_bits_ - (127u << 23)) | (u >> 31));
+    }
   }
-  template <class A> struct Term { xsimd::batch<int32_t, A> magnitude, sign; };
+  template <class A> struct AdderTerm { xsimd::batch<int32_t, A> magnitude, sign; };
+  template <class A> struct FormulaTerm {
+    xsimd::batch<float, A> scale, shifted;
+    xsimd::batch<int32_t, A> sign;
+  };
+  template <class A> using Term = std::conditional_t<Formula, FormulaTerm<A>, AdderTerm<A>>;
   template <int Mode, class A> Term<A> input_term(float x) const {
     using I = xsimd::batch<int32_t, A>;
     const uint32_t u = bits_of(x), m = u & kAbsMask;
-    if (Mode == 1)
-      return {I(static_cast<int32_t>(m - (127u << 23))), I(static_cast<int32_t>(u & kSignBit))};
-    return {I(static_cast<int32_t>(m)), I(static_cast<int32_t>(u >> 31))};
+    if constexpr (Formula) {
+      using F = xsimd::batch<float, A>;
+      const float scale = float_of(m & kInfBits); // 2^ye
+      return {F(scale), F(float_of(m) - scale + offset_value_ * scale),
+              I(static_cast<int32_t>(u & kSignBit))};
+    } else {
+      if (Mode == 1)
+        return {I(static_cast<int32_t>(m - (127u << 23))), I(static_cast<int32_t>(u & kSignBit))};
+      return {I(static_cast<int32_t>(m)), I(static_cast<int32_t>(u >> 31))};
+    }
   }
   bool packed_ok(int mode, const OperandRange& w, const OperandRange& x) const {
     const bool no_overflow = w.max_exp + x.max_exp - 127 + 2 <= max_field_; // 2 carries
@@ -190,15 +210,24 @@ public:
     return !x.special && no_overflow && (mode == 2 || (mode == 1 && no_underflow));
   }
   template <int Mode, class A>
-  xsimd::batch<float, A> packed_product(const xsimd::batch<int32_t, A>& w, const Term<A>& x) const {
+  xsimd::batch<float, A> packed_product(const xsimd::batch<Packed, A>& w, const Term<A>& x) const {
     using I = xsimd::batch<int32_t, A>;
     using F = xsimd::batch<float, A>;
-    if (Mode == 1)
-      return xsimd::bitwise_cast<F>((w + x.magnitude) ^ x.sign);
-    const I r = (w + x.magnitude) ^ x.sign; // bit 0 now holds the product's sign
-    const I v = (r & I(~1)) | (r << 31);
-    return xsimd::bitwise_cast<F>(
-        xsimd::select(r > I(static_cast<int32_t>(min_normal_bits_) - 1), v, I(0)));
+    if constexpr (Formula) {
+      const I wi = xsimd::bitwise_cast<I>(w);
+      const F magnitude = xsimd::bitwise_cast<F>(wi & I(int32_t(kAbsMask)));
+      const F scale = xsimd::bitwise_cast<F>(wi & I(int32_t(kInfBits))); // 2^xe
+      const F v = magnitude * x.scale + scale * x.shifted;               // exact
+      const I r = round_half_even_lanes(xsimd::bitwise_cast<I>(v), 1 << drop_);
+      return xsimd::bitwise_cast<F>(r | ((wi ^ x.sign) & I(int32_t(kSignBit))));
+    } else {
+      if (Mode == 1)
+        return xsimd::bitwise_cast<F>((w + x.magnitude) ^ x.sign);
+      const I r = (w + x.magnitude) ^ x.sign; // bit 0 now holds the product's sign
+      const I v = (r & I(~1)) | (r << 31);
+      return xsimd::bitwise_cast<F>(
+          xsimd::select(r > I(static_cast<int32_t>(min_normal_bits_) - 1), v, I(0)));
+    }
   }
 
 private:
@@ -209,6 +238,7 @@ private:
   uint32_t overflow_bits_;                // inf for E = 8, max finite for E < 8 (satfinite)
   uint32_t underflow_sum_, overflow_sum_; // thresholds on ma + mb + offset
   int min_field_, max_field_; // fp32 exponent fields of F's smallest normal, largest finite
+  float offset_value_;        // 2^-l(M)
 };
 
 using LMul = LMulT<false>;
