@@ -1,6 +1,7 @@
 #include <doctest/doctest.h>
 
-#include <cstdio>
+#include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <string>
 
@@ -111,29 +112,31 @@ TEST_SUITE("idx") {
   }
 
   TEST_CASE("load_mnist reads a folder and checks that the counts agree") {
-    const std::string dir = "/tmp";
-    const std::string stem = dir + "/lmul-idx-test";
-    std::remove((stem + "/t10k-images-idx3-ubyte").c_str());
-    CHECK_THROWS_WITH_AS(load_mnist(stem, false), doctest::Contains("cannot open"),
+    // A private folder, so parallel test runs of other build trees cannot interfere.
+    const auto dir = std::filesystem::temp_directory_path() /
+                     ("lmul-idx-test-" +
+                      std::to_string(std::chrono::steady_clock::now().time_since_epoch().count()));
+    std::filesystem::create_directories(dir);
+    CHECK_THROWS_WITH_AS(load_mnist(dir.string(), false), doctest::Contains("cannot open"),
                          std::runtime_error);
-    const std::string prefix = dir + "/t10k";
-    write(prefix + "-images-idx3-ubyte", images_file(2));
-    write(prefix + "-labels-idx1-ubyte", labels_file({4, 5}));
-    const MnistSet ok = load_mnist(dir, false);
+    const std::string images_path = (dir / "t10k-images-idx3-ubyte").string();
+    const std::string labels_path = (dir / "t10k-labels-idx1-ubyte").string();
+    write(images_path, images_file(2));
+    write(labels_path, labels_file({4, 5}));
+    const MnistSet ok = load_mnist(dir.string(), false);
     CHECK(ok.images.count == 2);
     CHECK(ok.labels == std::vector<uint8_t>{4, 5});
-    write(prefix + "-labels-idx1-ubyte", labels_file({4, 5, 6}));
-    CHECK_THROWS_WITH_AS(load_mnist(dir, false),
+    write(labels_path, labels_file({4, 5, 6}));
+    CHECK_THROWS_WITH_AS(load_mnist(dir.string(), false),
                          doctest::Contains("t10k-labels-idx1-ubyte has 3 labels but"),
                          std::invalid_argument);
     auto bad = images_file(2);
     bad.resize(100);
-    write(prefix + "-images-idx3-ubyte", bad);
-    CHECK_THROWS_WITH_AS(load_mnist(dir, false),
-                         doctest::Contains("/tmp/t10k-images-idx3-ubyte: is 100 bytes"),
+    write(images_path, bad);
+    CHECK_THROWS_WITH_AS(load_mnist(dir.string(), false),
+                         doctest::Contains((images_path + ": is 100 bytes").c_str()),
                          std::invalid_argument);
-    std::remove((prefix + "-images-idx3-ubyte").c_str());
-    std::remove((prefix + "-labels-idx1-ubyte").c_str());
+    std::filesystem::remove_all(dir);
   }
 
 #ifdef LMUL_SOURCE_DIR
