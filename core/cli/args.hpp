@@ -49,14 +49,14 @@ public:
     const auto it = values_.find(name);
     return it == values_.end() ? fallback : it->second;
   }
-  long get_int(const std::string& name, long fallback, long lo, long hi) const {
+  long long get_int(const std::string& name, long long fallback, long long lo, long long hi) const {
     if (!has(name))
       return fallback;
     const std::string v = get(name);
     std::size_t used = 0;
-    long x = 0;
+    long long x = 0;
     try {
-      x = std::stol(v, &used);
+      x = std::stoll(v, &used);
     } catch (const std::exception&) {
       used = 0;
     }

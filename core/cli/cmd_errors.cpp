@@ -113,7 +113,7 @@ int run_errors(const std::vector<std::string>& argv) {
     return 0;
   }
   const auto pairs = static_cast<std::size_t>(args.get_int("pairs", 10000000, 1, 1000000000));
-  const auto seed = static_cast<uint64_t>(args.get_int("seed", 2024, 0, 1L << 62));
+  const auto seed = static_cast<uint64_t>(args.get_int("seed", 2024, 0, 1LL << 62));
   const unsigned threads = static_cast<unsigned>(
       args.get_int("threads", std::max(1u, std::thread::hardware_concurrency()), 1, 256));
 

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 
+#include "lmul/format.hpp"
 #include "lmul/kernels.hpp"
 
 namespace lmul {
@@ -12,17 +13,40 @@ namespace {
 constexpr int kLogBins = -kLowestDecade * kBinsPerDecade; // bins between 1e-8 and 1
 constexpr int kBins = kLogBins + 2;                       // plus [0, 1e-8) and [1, inf]
 
-const std::vector<double>& edges() {
-  static const std::vector<double> e = histogram_edges();
-  return e;
-}
+// Bins are decided on the float value of the relative error. Over each run of 2^17
+// consecutive non-negative float bit patterns (a factor of 1 + 2^-6) the bin changes at most
+// once, because neighbouring edges are a factor 10^(1/4) apart: a table gives the bin at the
+// start of the run and one compare with the next edge finishes the job.
+class BinLookup {
+public:
+  BinLookup() {
+    const std::vector<double> e = histogram_edges();
+    for (int k = 0; k < kBins; ++k)
+      edge_[k] = static_cast<float>(e[k]);
+    edge_[kBins] = std::numeric_limits<float>::quiet_NaN(); // the last bin has no next edge
+    for (uint32_t key = 0; key < kKeys; ++key)
+      first_[key] = static_cast<uint8_t>(slow(float_of(key << 17)));
+  }
+  int operator()(float rel) const { // rel >= 0, not NaN
+    const int b = first_[bits_of(rel) >> 17];
+    return b + (rel >= edge_[b + 1]);
+  }
 
-// Bin k holds [edges[k], edges[k+1]); NaN and anything >= 1 go to the last bin.
-int bin_of(double rel) {
-  if (!(rel < 1.0))
-    return kBins - 1;
-  const auto& e = edges();
-  return static_cast<int>(std::upper_bound(e.begin() + 1, e.end() - 1, rel) - e.begin()) - 1;
+private:
+  int slow(float rel) const {
+    int b = 0;
+    while (b + 1 < kBins && rel >= edge_[b + 1])
+      ++b;
+    return b;
+  }
+  static constexpr uint32_t kKeys = 1u << 14; // non-negative floats up to inf
+  float edge_[kBins + 1];
+  uint8_t first_[kKeys];
+};
+
+const BinLookup& bin_of() {
+  static const BinLookup lookup;
+  return lookup;
 }
 } // namespace
 
@@ -37,32 +61,35 @@ std::vector<double> histogram_edges() {
 ErrorAccumulator::ErrorAccumulator(bool keep_median)
     : keep_median_(keep_median), counts_(kBins, 0) {}
 
-void ErrorAccumulator::add(float approx, float exact) {
-  if (exact == 0) {
-    ++zeros_;
-    return;
-  }
-  if (!std::isfinite(exact)) {
-    ++nonfinite_;
-    return;
-  }
-  const double e = exact;
-  const double signed_rel = (double(approx) - e) / e;
-  // An approximation that is NaN or infinite is infinitely wrong, not silently dropped.
-  const double rel =
-      std::isnan(signed_rel) ? std::numeric_limits<double>::infinity() : std::fabs(signed_rel);
-  ++count_;
-  sum_ += rel;
-  sum_signed_ += std::isnan(signed_rel) ? std::numeric_limits<double>::infinity() : signed_rel;
-  max_ = std::max(max_, rel);
-  ++counts_[bin_of(rel)];
-  if (keep_median_)
-    rel_.push_back(static_cast<float>(rel));
-}
+void ErrorAccumulator::add(float approx, float exact) { add(&approx, &exact, 1); }
 
 void ErrorAccumulator::add(const float* approx, const float* exact, std::size_t n) {
-  for (std::size_t i = 0; i < n; ++i)
-    add(approx[i], exact[i]);
+  const BinLookup& bin = bin_of();
+  const double inf = std::numeric_limits<double>::infinity();
+  for (std::size_t i = 0; i < n; ++i) {
+    const float e = exact[i];
+    if (e == 0) {
+      ++zeros_;
+      continue;
+    }
+    if (!std::isfinite(e)) {
+      ++nonfinite_;
+      continue;
+    }
+    double signed_rel = (double(approx[i]) - double(e)) / double(e);
+    // An approximation that is NaN or infinite is infinitely wrong, not silently dropped.
+    if (std::isnan(signed_rel))
+      signed_rel = inf;
+    const double rel = std::fabs(signed_rel);
+    ++count_;
+    sum_ += rel;
+    sum_signed_ += signed_rel;
+    max_ = std::max(max_, rel);
+    const float rel_f = static_cast<float>(rel);
+    ++counts_[bin(rel_f)];
+    if (keep_median_)
+      rel_.push_back(rel_f);
+  }
 }
 
 void ErrorAccumulator::merge(const ErrorAccumulator& o) {
