@@ -112,60 +112,67 @@ TEST_SUITE("kernels") {
     // that some rows can take the packed path and others (huge or tiny values) must fall back.
     std::mt19937_64 rng(99);
     std::normal_distribution<float> normal(0.0f, 1.0f);
-    const std::size_t in = 45, out = 21, rows = 6;
-    std::vector<float> W(in * out), Wz(in * out), Wbig(in * out), W4(in * out), bias(out),
-        X(in * rows);
-    for (std::size_t k = 0; k < W.size(); ++k) {
-      W[k] = normal(rng) * 0.1f;
-      Wz[k] = k % 7 == 0 ? 0.0f : W[k];
-      Wbig[k] = W[k] * 1e20f; // with row 4 (1e36) products overflow fp32
-      W4[k] = W[k] * 40.0f;   // with row 4, E4M3 products overflow (saturate)
-    }
-    for (auto& b : bias)
-      b = normal(rng);
-    for (std::size_t r = 0; r < rows; ++r)
-      for (std::size_t i = 0; i < in; ++i) {
-        const float scale = r == 4 ? 1e36f : r == 5 ? 1e-36f : 1.0f; // overflow / underflow rows
-        X[r * in + i] =
-            rng() % 3 == 0 ? 0.0f : std::fabs(normal(rng)) * scale * (r == 3 ? -1.f : 1.f);
+    // 48 inputs: whole SIMD batches only; 45: a scalar tail too.
+    for (const std::size_t in : {std::size_t(48), std::size_t(45)}) {
+      const std::size_t out = 21, rows = 6;
+      std::vector<float> W(in * out), Wz(in * out), Wbig(in * out), W4(in * out), bias(out),
+          X(in * rows);
+      for (std::size_t k = 0; k < W.size(); ++k) {
+        W[k] = normal(rng) * 0.1f;
+        Wz[k] = k % 7 == 0 ? 0.0f : W[k];
+        Wbig[k] = W[k] * 1e20f; // with row 4 (1e36) products overflow fp32
+        W4[k] = W[k] * 40.0f;   // with row 4, E4M3 products overflow (saturate)
       }
-    struct Case {
-      MulSpec spec;
-      const std::vector<float>* weights;
-      int mode;
-    };
-    const Case cases[] = {
-        {{Method::lmul, FloatFormat(8, 7), Rounding::nearest}, &W, 1},
-        {{Method::lmul, FloatFormat(8, 3), Rounding::truncate}, &Wz, 2},
-        {{Method::lmul, FloatFormat(8, 7), Rounding::nearest}, &Wbig, 1},
-        {{Method::lmul, FloatFormat(4, 3), Rounding::nearest}, &W, 2}, // E4M3: small weights flush
-        {{Method::lmul, FloatFormat(4, 3), Rounding::nearest}, &W4, 2},
-        {{Method::float_, FloatFormat(8, 7), Rounding::nearest}, &Wbig, 1},
-        {{Method::lmul, FloatFormat(8, 23), Rounding::nearest},
-         &Wz,
-         0}, // no spare bit for the sign
-        {{Method::lmul_formula, FloatFormat(8, 7), Rounding::nearest}, &Wz, 1},
-        {{Method::lmul_formula, FloatFormat(8, 21), Rounding::nearest}, &Wbig, 1},
-        {{Method::lmul_formula, FloatFormat(8, 22), Rounding::nearest}, &W, 0}, // v not exact
-        {{Method::lmul_formula, FloatFormat(4, 3), Rounding::nearest}, &W, 0},  // subnormal w
-        {{Method::float_, FloatFormat(8, 10), Rounding::nearest}, &Wz, 1},
-        {{Method::float_, FloatFormat(8, 12), Rounding::nearest}, &W, 0},
-        {{Method::float_, FloatFormat(5, 2), Rounding::nearest}, &W, 0},
-        {{Method::exact, FloatFormat(8, 23), Rounding::nearest}, &W, 0},
-    };
-    for (const Case& c : cases)
-      with_policy(c.spec, [&](const auto& p) {
-        const DenseKernel<std::decay_t<decltype(p)>> k(p, c.weights->data(), bias.data(), in, out);
-        CHECK_MESSAGE(k.packing_mode() == c.mode, c.spec.describe());
-        std::vector<float> Y(out * rows), want(out);
-        k.forward_batch(X.data(), rows, Y.data());
-        for (std::size_t r = 0; r < rows; ++r) {
-          scalar::dense(p, c.weights->data(), bias.data(), in, out, X.data() + r * in, want.data());
-          for (std::size_t o = 0; o < out; ++o)
-            REQUIRE_MESSAGE(same(Y[r * out + o], want[o]), c.spec.describe()
-                                                               << " row " << r << " o " << o);
+      for (auto& b : bias)
+        b = normal(rng);
+      for (std::size_t r = 0; r < rows; ++r)
+        for (std::size_t i = 0; i < in; ++i) {
+          const float scale = r == 4 ? 1e36f : r == 5 ? 1e-36f : 1.0f; // overflow / underflow rows
+          X[r * in + i] =
+              rng() % 3 == 0 ? 0.0f : std::fabs(normal(rng)) * scale * (r == 3 ? -1.f : 1.f);
         }
-      });
+      struct Case {
+        MulSpec spec;
+        const std::vector<float>* weights;
+        int mode;
+      };
+      const Case cases[] = {
+          {{Method::lmul, FloatFormat(8, 7), Rounding::nearest}, &W, 1},
+          {{Method::lmul, FloatFormat(8, 3), Rounding::truncate}, &Wz, 2},
+          {{Method::lmul, FloatFormat(8, 7), Rounding::nearest}, &Wbig, 1},
+          {{Method::lmul, FloatFormat(4, 3), Rounding::nearest},
+           &W,
+           2}, // E4M3: small weights flush
+          {{Method::lmul, FloatFormat(4, 3), Rounding::nearest}, &W4, 2},
+          {{Method::float_, FloatFormat(8, 7), Rounding::nearest}, &Wbig, 1},
+          {{Method::lmul, FloatFormat(8, 23), Rounding::nearest},
+           &Wz,
+           0}, // no spare bit for the sign
+          {{Method::lmul_formula, FloatFormat(8, 7), Rounding::nearest}, &Wz, 1},
+          {{Method::lmul_formula, FloatFormat(8, 21), Rounding::nearest}, &Wbig, 1},
+          {{Method::lmul_formula, FloatFormat(8, 22), Rounding::nearest}, &W, 0}, // v not exact
+          {{Method::lmul_formula, FloatFormat(4, 3), Rounding::nearest}, &W, 0},  // subnormal w
+          {{Method::float_, FloatFormat(8, 10), Rounding::nearest}, &Wz, 1},
+          {{Method::float_, FloatFormat(8, 12), Rounding::nearest}, &W, 0},
+          {{Method::float_, FloatFormat(5, 2), Rounding::nearest}, &W, 0},
+          {{Method::exact, FloatFormat(8, 23), Rounding::nearest}, &W, 0},
+      };
+      for (const Case& c : cases)
+        with_policy(c.spec, [&](const auto& p) {
+          const DenseKernel<std::decay_t<decltype(p)>> k(p, c.weights->data(), bias.data(), in,
+                                                         out);
+          CHECK_MESSAGE(k.packing_mode() == c.mode, c.spec.describe());
+          std::vector<float> Y(out * rows), want(out);
+          k.forward_batch(X.data(), rows, Y.data());
+          for (std::size_t r = 0; r < rows; ++r) {
+            scalar::dense(p, c.weights->data(), bias.data(), in, out, X.data() + r * in,
+                          want.data());
+            for (std::size_t o = 0; o < out; ++o)
+              REQUIRE_MESSAGE(same(Y[r * out + o], want[o]), c.spec.describe()
+                                                                 << " row " << r << " o " << o);
+          }
+        });
+    }
   }
 
   TEST_CASE("dense with exact products is W x + b") {

@@ -83,6 +83,15 @@ float round_to_format(double x, const FloatFormat& f, Rounding rounding);
 // quantize(x, F, rounding) of NUMERICS.md section 1, scalar reference.
 float quantize(float x, const FloatFormat& f, Rounding rounding = Rounding::nearest);
 
+// The lane masks of xsimd 8.1 (SSE/AVX registers) reinterpreted between float and int32
+// lanes, which that version has no cast for.
+template <class A> xsimd::batch_bool<int32_t, A> int_mask(const xsimd::batch_bool<float, A>& b) {
+  return xsimd::bitwise_cast<xsimd::batch<int32_t, A>>(xsimd::batch<float, A>(b.data)).data;
+}
+template <class A> xsimd::batch_bool<float, A> float_mask(const xsimd::batch_bool<int32_t, A>& b) {
+  return xsimd::bitwise_cast<xsimd::batch<float, A>>(xsimd::batch<int32_t, A>(b.data)).data;
+}
+
 // Round-to-nearest-even of non-negative integer lanes q to multiples of 2^drop (drop >= 1),
 // given lsb = 2^drop: q + (2^(drop-1) - 1) + (bit drop of q), masked. The bit test uses a
 // compare, not a shift by a run-time count, which WebAssembly SIMD compilers scalarize.

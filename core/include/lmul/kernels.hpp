@@ -24,6 +24,25 @@ constexpr std::size_t kLanes = Batch::size;
 constexpr std::size_t kDotPartials = 16;
 static_assert(kDotPartials % kLanes == 0, "SIMD width must divide the dot partial count");
 
+// Bit k set where lane k of b is true (movemask; WebAssembly's i32x4.bitmask).
+template <class A> unsigned lane_mask(const xsimd::batch_bool<float, A>& b) {
+#if XSIMD_WITH_AVX
+  if constexpr (std::is_base_of<xsimd::avx, A>::value)
+    return static_cast<unsigned>(_mm256_movemask_ps(b));
+  else
+#endif
+      if constexpr (std::is_base_of<xsimd::sse2, A>::value)
+    return static_cast<unsigned>(_mm_movemask_ps(b));
+  else {
+    alignas(64) bool lanes[xsimd::batch<float, A>::size];
+    b.store_aligned(lanes);
+    unsigned m = 0;
+    for (std::size_t k = 0; k < xsimd::batch<float, A>::size; ++k)
+      m |= unsigned(lanes[k]) << k;
+    return m;
+  }
+}
+
 // The fixed reduction tree of the 16 dot partials.
 inline float reduce_partials(const float* p) {
   float a[8], b[4];
@@ -106,18 +125,15 @@ public:
     const std::size_t n_active = prepare_input(x, x_range);
     // A local copy of the policy lets the compiler keep its constants in registers.
     const P p = p_;
-    if (mode_ == 1 && p.packed_ok(1, w_range_, x_range))
-      accumulate(
-          packed_.data(), n_active, [&p](float xi) { return p.template input_term<1, Arch>(xi); },
-          [&p](const auto& w, const auto& t) { return p.template packed_product<1>(w, t); }, y);
-    else if (mode_ == 2 && p.packed_ok(2, w_range_, x_range))
-      accumulate(
-          packed_.data(), n_active, [&p](float xi) { return p.template input_term<2, Arch>(xi); },
-          [&p](const auto& w, const auto& t) { return p.template packed_product<2>(w, t); }, y);
-    else
+    switch (mode_ == 0 ? 0 : p.packed_variant(mode_, w_range_, x_range)) {
+    case 1: accumulate_packed<1>(p, n_active, y); break;
+    case 2: accumulate_packed<2>(p, n_active, y); break;
+    case 3: accumulate_packed<3>(p, n_active, y); break;
+    default:
       accumulate(
           wt_.data(), n_active, [](float xi) { return Batch(xi); },
           [&p](const Batch& w, const Batch& xi) { return p.product(w, xi); }, y);
+    }
   }
 
   // Rows X[n][in] -> Y[n][out].
@@ -130,21 +146,59 @@ private:
   using Arch = Batch::arch_type;
 
   // Quantizes x into x_, lists the inputs whose products are not all +-0, and records the
-  // range of those inputs.
+  // range of those inputs: one SIMD pass with per-lane bit masks, since most inputs are zero.
   std::size_t prepare_input(const float* x, OperandRange& range) const {
-    std::size_t i = 0;
-    for (; i + kLanes <= in_; i += kLanes)
-      p_.operand(Batch::load_unaligned(x + i)).store_unaligned(x_.data() + i);
-    for (; i < in_; ++i)
+    using I = xsimd::batch<int32_t, Arch>;
+    I min_exp(255), max_exp(0), flags(0); // flags: sign bits and exponent 255 of active lanes
+    std::size_t n_active = 0, i = 0;
+    for (; i + kLanes <= in_; i += kLanes) {
+      const Batch v = Batch::load_unaligned(x + i);
+      if (!xsimd::any(v != Batch(0.0f))) { // quantize(+-0) = +-0, and zeros are skipped
+        v.store_unaligned(x_.data() + i);
+        continue;
+      }
+      const Batch q = P::kQuantizes ? p_.operand(v) : v;
+      q.store_unaligned(x_.data() + i);
+      const auto active = !p_.skips(q);
+      unsigned mask = lane_mask(active);
+      if (mask == 0)
+        continue;
+      const I bits = xsimd::bitwise_cast<I>(q);
+      const I exponent = (bits >> 23) & I(255);
+      const auto active_i = int_mask(active);
+      min_exp = xsimd::min(min_exp, xsimd::select(active_i, exponent, I(255)));
+      max_exp = xsimd::max(max_exp, xsimd::select(active_i, exponent, I(0)));
+      flags = flags | xsimd::select(active_i,
+                                    (bits & I(int32_t(kSignBit))) |
+                                        xsimd::select(exponent == I(255), I(1), I(0)),
+                                    I(0));
+      for (; mask != 0; mask &= mask - 1)
+        active_[n_active++] = i + static_cast<std::size_t>(__builtin_ctz(mask));
+    }
+    alignas(64) int32_t lo[kLanes], hi[kLanes], fl[kLanes];
+    min_exp.store_aligned(lo);
+    max_exp.store_aligned(hi);
+    flags.store_aligned(fl);
+    for (std::size_t k = 0; k < kLanes; ++k) {
+      range.min_exp = std::min(range.min_exp, int(lo[k]));
+      range.max_exp = std::max(range.max_exp, int(hi[k]));
+      range.negative = range.negative || fl[k] < 0;
+      range.special = range.special || (fl[k] & 1);
+    }
+    for (; i < in_; ++i) {
       x_[i] = p_.operand(x[i]);
-    std::size_t n_active = 0;
-    for (i = 0; i < in_; ++i) {
       if (!p_.skips(x_[i])) {
         active_[n_active++] = i;
         range.add(x_[i]);
       }
     }
     return n_active;
+  }
+
+  template <int V> void accumulate_packed(const P& p, std::size_t n_active, float* y) const {
+    accumulate(
+        packed_.data(), n_active, [&p](float xi) { return p.template input_term<V, Arch>(xi); },
+        [&p](const auto& w, const auto& t) { return p.template packed_product<V>(w, t); }, y);
   }
 
   // y = bias + sum over active inputs, in tiles of kTile batches of outputs held in

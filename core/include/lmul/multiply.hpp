@@ -35,12 +35,14 @@ struct MulSpec {
 constexpr uint32_t kCanonicalNaN = 0x7fc00000u;
 
 // What a set of (quantized) operands can be: the range of fp32 exponent fields of its nonzero
-// members (0 for subnormals) and whether it holds inf or NaN. Dense kernels use it to prove
-// that a policy's packed fast path cannot meet a special case (see packed_ok below).
+// members (0 for subnormals), whether it holds inf or NaN, zeros, negative values. Dense
+// kernels use it to prove that a policy's packed fast path cannot meet a special case (see
+// packed_variant below).
 struct OperandRange {
   int min_exp = 255, max_exp = 0;
-  bool special = false, zero = false;
+  bool special = false, zero = false, negative = false;
   void add(float q) {
+    negative = negative || std::signbit(q);
     const uint32_t m = bits_of(q) & kAbsMask;
     if (m == 0) {
       zero = true;
@@ -59,15 +61,17 @@ struct OperandRange {
 //   Packed                        the per-weight type the kernel stores (float or int32_t)
 //   packing(wr)                   the packing mode for weights of range wr (0: none)
 //   pack_weight(wq, mode)         precomputed once per weight
-//   input_term<Mode, A>(xq)       computed once per input, broadcast over outputs
-//   packed_product<Mode>(w, t)    the product, bit-identical to product() wherever
-//   packed_ok(mode, wr, xr)       holds for the weight and input ranges, except that zero
-//                                 products may come out as +0 instead of -0 (a dense sum that
-//                                 starts at +0 cannot tell them apart).
+//   packed_variant(mode, wr, xr)  which product variant V is exact for weights of range wr and
+//                                 an input vector of range xr (0: none, use product())
+//   input_term<V, A>(xq)          computed once per input, broadcast over outputs
+//   packed_product<V>(w, t)       the product, bit-identical to product() for such ranges,
+//                                 except that zero products may come out as +0 instead of -0
+//                                 (a dense sum that starts at +0 cannot tell them apart).
 
 // a * b in fp32, operands untouched.
 class ExactMul {
 public:
+  static constexpr bool kQuantizes = false; // operand() is the identity
   explicit ExactMul(const MulSpec&) {}
   float operand(float x) const { return x; }
   template <class A> xsimd::batch<float, A> operand(const xsimd::batch<float, A>& x) const {
@@ -80,12 +84,15 @@ public:
     return a * b;
   }
   bool skips(float x) const { return x == 0; }
+  template <class A> xsimd::batch_bool<float, A> skips(const xsimd::batch<float, A>& x) const {
+    return x == xsimd::batch<float, A>(0.0f);
+  }
 
   using Packed = float; // product() already is the fast path
   int packing(const OperandRange&) const { return 0; }
   float pack_weight(float w, int) const { return w; }
   template <int Mode, class A> xsimd::batch<float, A> input_term(float x) const { return x; }
-  bool packed_ok(int, const OperandRange&, const OperandRange&) const { return false; }
+  int packed_variant(int, const OperandRange&, const OperandRange&) const { return 0; }
   template <int Mode, class A>
   xsimd::batch<float, A> packed_product(const xsimd::batch<float, A>& w,
                                         const xsimd::batch<float, A>& x) const {
@@ -97,6 +104,7 @@ public:
 // (nearest-even).
 class FloatMul {
 public:
+  static constexpr bool kQuantizes = true;
   explicit FloatMul(const MulSpec& spec);
   float operand(float x) const { return quantize_(x); }
   template <class A> xsimd::batch<float, A> operand(const xsimd::batch<float, A>& x) const {
@@ -107,6 +115,9 @@ public:
   xsimd::batch<float, A> product(const xsimd::batch<float, A>& a,
                                  const xsimd::batch<float, A>& b) const;
   bool skips(float x) const { return x == 0; }
+  template <class A> xsimd::batch_bool<float, A> skips(const xsimd::batch<float, A>& x) const {
+    return x == xsimd::batch<float, A>(0.0f);
+  }
 
   // Packed path for E = 8, M <= 11: the fp32 product is exact, so rounding it is one integer
   // add and mask, valid while no product can overflow or fall below 2^-126.
@@ -116,8 +127,10 @@ public:
   }
   float pack_weight(float w, int) const { return w; }
   template <int Mode, class A> xsimd::batch<float, A> input_term(float x) const { return x; }
-  bool packed_ok(int mode, const OperandRange& w, const OperandRange& x) const {
-    return mode == 1 && !x.special && w.min_exp + x.min_exp >= 128 && w.max_exp + x.max_exp <= 378;
+  int packed_variant(int mode, const OperandRange& w, const OperandRange& x) const {
+    const bool ok =
+        mode == 1 && !x.special && w.min_exp + x.min_exp >= 128 && w.max_exp + x.max_exp <= 378;
+    return ok ? 1 : 0;
   }
   template <int Mode, class A>
   xsimd::batch<float, A> packed_product(const xsimd::batch<float, A>& w,
@@ -140,6 +153,7 @@ private:
 // bits; SIMD lanes compare them as signed after flipping the top bit.
 template <bool Formula> class LMulT {
 public:
+  static constexpr bool kQuantizes = true;
   explicit LMulT(const MulSpec& spec);
   float operand(float x) const { return quantize_(x); }
   template <class A> xsimd::batch<float, A> operand(const xsimd::batch<float, A>& x) const {
@@ -151,6 +165,11 @@ public:
                                  const xsimd::batch<float, A>& b) const;
   // Zero or F-subnormal operands flush the product to +-0 (special-value rule 3).
   bool skips(float x) const { return (bits_of(x) & kAbsMask) < min_normal_bits_; }
+  template <class A> xsimd::batch_bool<float, A> skips(const xsimd::batch<float, A>& x) const {
+    using I = xsimd::batch<int32_t, A>;
+    const I m = xsimd::bitwise_cast<I>(x) & I(int32_t(kAbsMask));
+    return float_mask(m < I(int32_t(min_normal_bits_)));
+  }
 
   // Packed paths. Each turns a product into a few operations on precomputed weight terms.
   // Adder, mode 1 "pure", when no weight flushes (E = 8 models): weights store
@@ -199,15 +218,23 @@ public:
       return {F(scale), F(float_of(m) - scale + offset_value_ * scale),
               I(static_cast<int32_t>(u & kSignBit))};
     } else {
-      if (Mode == 1)
-        return {I(static_cast<int32_t>(m - (127u << 23))), I(static_cast<int32_t>(u & kSignBit))};
-      return {I(static_cast<int32_t>(m)), I(static_cast<int32_t>(u >> 31))};
+      if (Mode == 2)
+        return {I(static_cast<int32_t>(m)), I(static_cast<int32_t>(u >> 31))};
+      return {I(static_cast<int32_t>(m - (127u << 23))), I(static_cast<int32_t>(u & kSignBit))};
     }
   }
-  bool packed_ok(int mode, const OperandRange& w, const OperandRange& x) const {
+  // Variants: 1 and 2 are modes 1 and 2; 3 is mode 1 for inputs without negative values,
+  // where the sign XOR is the identity and a product is one integer add.
+  int packed_variant(int mode, const OperandRange& w, const OperandRange& x) const {
     const bool no_overflow = w.max_exp + x.max_exp - 127 + 2 <= max_field_; // 2 carries
     const bool no_underflow = w.min_exp + x.min_exp - 127 >= min_field_;
-    return !x.special && no_overflow && (mode == 2 || (mode == 1 && no_underflow));
+    if (x.special || !no_overflow)
+      return 0;
+    if (mode == 2)
+      return 2;
+    if (mode != 1 || !no_underflow)
+      return 0;
+    return !Formula && !x.negative ? 3 : 1;
   }
   template <int Mode, class A>
   xsimd::batch<float, A> packed_product(const xsimd::batch<Packed, A>& w, const Term<A>& x) const {
@@ -221,6 +248,8 @@ public:
       const I r = round_half_even_lanes(xsimd::bitwise_cast<I>(v), 1 << drop_);
       return xsimd::bitwise_cast<F>(r | ((wi ^ x.sign) & I(int32_t(kSignBit))));
     } else {
+      if (Mode == 3)
+        return xsimd::bitwise_cast<F>(w + x.magnitude);
       if (Mode == 1)
         return xsimd::bitwise_cast<F>((w + x.magnitude) ^ x.sign);
       const I r = (w + x.magnitude) ^ x.sign; // bit 0 now holds the product's sign
