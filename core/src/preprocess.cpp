@@ -26,8 +26,7 @@
 
 #include <algorithm>
 #include <cmath>
-#include <iomanip>
-#include <sstream>
+#include <cstdio>
 #include <stdexcept>
 #include <string>
 
@@ -44,9 +43,10 @@ std::string format_value(float v) {
     return "NaN";
   if (std::isinf(v))
     return v > 0 ? "inf" : "-inf";
-  std::ostringstream out;
-  out << std::setprecision(9) << v;
-  return out.str();
+  // snprintf, not an ostringstream: iostreams would add ~96 KB of locale code to the .wasm.
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.9g", double(v));
+  return buf;
 }
 
 // Overlap weights of source cells [i*s, (i+1)*s) with output cells [u, u+1), u in [0, out).
