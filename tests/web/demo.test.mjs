@@ -1,0 +1,343 @@
+// The demo page in Debian's Chromium (playwright-core): drawing, predictions, M, histograms,
+// presets, undo, random test digits, bad model files, the sweep, layout and console hygiene.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, launch, openPage, drawStrokes, screenshotPath } from './helpers.mjs';
+import { DIGITS, AMBIGUOUS } from './digits.mjs';
+import { createLMul } from '../../wasm/index.js';
+import { readMnistTest } from '../../scripts/make-mnist-asset.mjs';
+
+let srv, browser, page, problems;
+const demo = () => page.locator('lmul-digit-demo');
+const text = async (id) => (await page.getByTestId(id).textContent()).trim();
+const frames = () => page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+const settle = async () => {
+  await frames();
+  await frames();
+};
+async function setM(m) {
+  await page.getByTestId('m-slider').fill(String(m));
+  await settle();
+}
+async function preds() {
+  return { exact: await text('pred-exact'), float: await text('pred-float'), lmul: await text('pred-lmul') };
+}
+async function probs(method) {
+  return demo().evaluate((el, m) => Array.from(el.predictions[m].probs), method);
+}
+
+before(async () => {
+  srv = await startServer();
+  browser = await launch();
+  ({ page, problems } = await openPage(browser, srv.origin));
+  await demo().evaluate((el) => el.ready);
+});
+
+after(async () => {
+  await browser?.close();
+  await srv?.close();
+});
+
+test('the page loads offline with no console errors and shows an empty state', async () => {
+  assert.equal(await page.title(), 'lmul-wasm — multiplication by addition, live');
+  assert.equal(await text('pred-exact'), '–');
+  assert.equal(await page.getByTestId('m-slider').inputValue(), '3');
+  assert.equal(await page.getByTestId('undo').isDisabled(), true);
+  assert.ok(await page.getByText('Draw a digit here').isVisible());
+  assert.deepEqual(problems, []);
+});
+
+test('drawn digits are recognized by the exact network', async () => {
+  const results = {};
+  for (const [digit, strokes] of Object.entries(DIGITS)) {
+    await page.getByTestId('clear').click();
+    await drawStrokes(page, strokes);
+    await settle();
+    results[digit] = await preds();
+  }
+  console.log('predictions at M=3:', JSON.stringify(results));
+  // The probability bars are drawn to scale (last drawing: a 7).
+  for (const m of ['exact', 'float', 'lmul']) {
+    const [fill, track] = await page.locator(`.col[data-method="${m}"] .bars li.top`).evaluate((li) =>
+      [li.querySelector('.fill').getBoundingClientRect().width, li.querySelector('.track').getBoundingClientRect().width]);
+    const p = (await probs(m))[7];
+    assert.ok(Math.abs(fill / track - p) < 0.03, `${m}: bar ${fill}/${track} for p=${p}`);
+  }
+  for (const [digit, p] of Object.entries(results)) assert.equal(p.exact, digit, `drew ${digit}, exact says ${p.exact}`);
+});
+
+test('M = 1 changes the L-Mul column for at least one drawing', async () => {
+  // Two clean digits (probabilities must move, the digit rarely does) and the ambiguous ones.
+  const drawings = [...['1', '3'].map((d) => [d, { exact: d, strokes: DIGITS[d] }]), ...Object.entries(AMBIGUOUS)];
+  let changed = 0;
+  const log = [];
+  for (const [name, { exact, strokes }] of drawings) {
+    await setM(3);
+    await page.getByTestId('clear').click();
+    await drawStrokes(page, strokes);
+    await settle();
+    assert.equal(await text('pred-exact'), exact, `${name}: exact`);
+    const before = { digit: await text('pred-lmul'), probs: await probs('lmul') };
+    await setM(1);
+    const afterM1 = { digit: await text('pred-lmul'), probs: await probs('lmul') };
+    assert.notDeepEqual(afterM1.probs, before.probs, `L-Mul probabilities of ${name} did not move`);
+    assert.equal(await text('pred-exact'), exact, 'exact does not depend on M');
+    log.push(`${name}: L-Mul ${before.digit} -> ${afterM1.digit} (float ${await text('pred-float')})`);
+    if (afterM1.digit !== before.digit) ++changed;
+    // The disagreement mark shows exactly when a column differs from exact.
+    for (const m of ['float', 'lmul']) {
+      const differs = (await text(`pred-${m}`)) !== exact;
+      assert.equal(await page.locator(`.col[data-method="${m}"] .mark`).isVisible(), differs, `${name}: ${m} mark`);
+      assert.equal(await page.locator(`.col[data-method="${m}"]`).getAttribute('data-disagrees'), String(differs));
+    }
+  }
+  console.log('M=3 -> M=1:', log.join('; '));
+  assert.ok(changed >= 1, 'no drawing changed its L-Mul prediction at M=1');
+  await setM(3);
+});
+
+test('error histograms are non-empty with count, mean, median, max and bias', async () => {
+  await page.getByTestId('clear').click();
+  await drawStrokes(page, DIGITS[7]);
+  await settle();
+  for (const id of ['hist-float', 'hist-lmul']) {
+    const h = page.getByTestId(id);
+    const count = Number(await h.getAttribute('data-count'));
+    assert.ok(count > 1000, `${id} counted ${count} products`);
+    const stats = await h.locator('dl').textContent();
+    for (const k of ['count', 'mean', 'median', 'max', 'bias']) assert.match(stats, new RegExp(k));
+    // The chart has painted bars: some canvas pixels differ from the first one.
+    const painted = await h.locator('canvas').first().evaluate((c) => {
+      const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+      let n = 0;
+      for (let i = 0; i < d.length; i += 4) if (d[i + 3] > 0) ++n;
+      return n;
+    });
+    assert.ok(painted > 100, `${id} chart looks empty`);
+  }
+  const errs = await demo().evaluate((el) => ({ f: el.predictions.float.errors, l: el.predictions.lmul.errors }));
+  assert.equal(errs.f.histogram.counts.reduce((a, b) => a + Number(b), 0), errs.f.count);
+  assert.ok(errs.l.mean > 0 && errs.l.max >= errs.l.median);
+});
+
+test('presets set E and M; the slider moves by keyboard', async () => {
+  const preset = page.getByTestId('method-preset');
+  await preset.selectOption('bf16');
+  await settle();
+  assert.equal(await page.getByTestId('m-slider').inputValue(), '7');
+  assert.equal(await demo().evaluate((el) => el.settings.E), 8);
+  await preset.selectOption('fp16');
+  await settle();
+  assert.deepEqual(await demo().evaluate((el) => [el.settings.E, el.settings.M]), [5, 10]);
+  await preset.selectOption('e4m3');
+  await settle();
+  assert.deepEqual(await demo().evaluate((el) => [el.settings.E, el.settings.M]), [4, 3]);
+  assert.match(await page.locator('.col[data-method="lmul"] h3').textContent(), /E4M3/);
+  await preset.selectOption('e5m2');
+  await settle();
+  assert.deepEqual(await demo().evaluate((el) => [el.settings.E, el.settings.M]), [5, 2]);
+  await preset.selectOption('e8');
+  await page.getByTestId('m-slider').focus();
+  await page.keyboard.press('Home');
+  await settle();
+  assert.deepEqual(await demo().evaluate((el) => [el.settings.E, el.settings.M]), [8, 1]);
+  await page.keyboard.press('ArrowRight');
+  await page.keyboard.press('ArrowRight');
+  await settle();
+  assert.equal(await demo().evaluate((el) => el.settings.M), 3);
+  assert.equal(await preset.inputValue(), 'e8');
+  // Focus is visible (an outline is drawn on the focused control).
+  const outline = await page.getByTestId('m-slider').evaluate((el) => getComputedStyle(el).outlineStyle);
+  assert.equal(outline, 'solid');
+});
+
+test('variant and rounding reach the model', async () => {
+  await page.getByTestId('clear').click();
+  await drawStrokes(page, DIGITS[3]);
+  await settle();
+  const adder = await probs('lmul');
+  await page.getByLabel('formula').check();
+  await settle();
+  assert.equal(await demo().evaluate((el) => el.settings.variant), 'formula');
+  assert.notDeepEqual(await probs('lmul'), adder);
+  const nearest = await probs('float');
+  await page.getByLabel('truncate').check();
+  await settle();
+  assert.notDeepEqual(await probs('float'), nearest);
+  await page.getByLabel('adder').check();
+  await page.getByLabel('nearest').check();
+  await settle();
+  assert.deepEqual(await probs('lmul'), adder);
+});
+
+test('Undo (button and Ctrl+Z) and Clear', async () => {
+  await page.getByTestId('clear').click();
+  await settle();
+  assert.equal(await text('pred-exact'), '–');
+  await drawStrokes(page, DIGITS[1]);
+  await settle();
+  const one = await demo().evaluate((el) => Array.from(el.input));
+  await drawStrokes(page, [[[0.3, 0.2], [0.7, 0.2]]]);
+  await settle();
+  assert.notDeepEqual(await demo().evaluate((el) => Array.from(el.input)), one);
+  await page.keyboard.press('Control+z');
+  await settle();
+  assert.deepEqual(await demo().evaluate((el) => Array.from(el.input)), one);
+  await page.getByTestId('clear').click();
+  await settle();
+  assert.equal(await demo().evaluate((el) => el.input), null);
+  await page.getByTestId('undo').click(); // Clear is undoable too
+  await settle();
+  assert.deepEqual(await demo().evaluate((el) => Array.from(el.input)), one);
+  // The 28x28 preview shows the input.
+  const ink = await page.getByTestId('input-preview').evaluate((c) => {
+    const d = c.getContext('2d').getImageData(0, 0, 28, 28).data;
+    const bg = d.slice(0, 3).join();
+    let n = 0;
+    for (let i = 0; i < d.length; i += 4) if (d.slice(i, i + 3).join() !== bg) ++n;
+    return n;
+  });
+  assert.ok(ink > 20, `${ink} ink pixels in the preview`);
+});
+
+test('Random test digit draws a real MNIST test image', async () => {
+  await page.getByTestId('random-digit').click();
+  await page.waitForFunction(() => /label \d/.test(document.querySelector('lmul-digit-demo').shadowRoot.querySelector('#preview-caption').textContent));
+  await settle();
+  assert.match(await text('pred-exact'), /^\d$/);
+  // Test image 0 is a clear 7; its input is the image itself (pixel / 255).
+  const { label } = await demo().evaluate((el) => el.showTestImage(0));
+  await settle();
+  assert.equal(label, 7);
+  assert.equal(await text('pred-exact'), '7');
+  assert.match(await page.getByTestId('input-preview').locator('xpath=..').textContent(), /#0, label 7/);
+});
+
+test('a bad .safetensors file gives a clear error and keeps the model', async () => {
+  const before = await text('pred-exact');
+  await page.getByTestId('model-file').setInputFiles({ name: 'broken.safetensors', mimeType: 'application/octet-stream', buffer: Buffer.from('this is not a model') });
+  const alert = page.getByTestId('error');
+  await alert.waitFor({ state: 'visible' });
+  assert.match(await alert.textContent(), /Could not load broken\.safetensors: .+previous model stays active/);
+  await settle();
+  assert.equal(await text('pred-exact'), before);
+  const problemsBefore = problems.length;
+  assert.equal(problemsBefore, 0, problems.join('\n'));
+});
+
+test('energy estimate shows the formula with the paper figures', async () => {
+  const formula = await page.locator('lmul-digit-demo').locator('#energy-formula').textContent();
+  assert.match(formula, /3\.7 pJ fp32 mul/);
+  assert.match(formula, /0\.1 pJ int32 add/);
+  const layers = await demo().evaluate((el) => el.shadowRoot.querySelector('#energy-formula').textContent.match(/\[([\d, ]+)\]/)[1]);
+  const l = layers.split(', ').map(Number);
+  let macs = 0;
+  for (let k = 0; k + 1 < l.length; ++k) macs += l[k] * l[k + 1];
+  const nJ = (macs * 4.6) / 1000;
+  assert.equal(await text('energy-exact'), `${nJ.toFixed(1)} nJ`);
+});
+
+test('a sweep on 1000 images finishes and fills the table', async () => {
+  await page.getByTestId('sweep-n').selectOption('1000');
+  await page.getByTestId('sweep-start').click();
+  const table = page.getByTestId('sweep-table');
+  await page.waitForFunction(() => {
+    const t = document.querySelector('lmul-digit-demo').shadowRoot.querySelector('[data-testid="sweep-table"]');
+    return t.dataset.state === 'done' || t.dataset.state === 'error';
+  }, null, { timeout: 60000 });
+  assert.equal(await table.getAttribute('data-state'), 'done', await page.locator('lmul-digit-demo #sweep-status').textContent());
+  const cells = await table.locator('tbody td').allTextContents();
+  assert.equal(cells.length, 30);
+  const accs = cells.filter((_, i) => i % 3 !== 2);
+  for (const c of accs) assert.match(c, /^\d+\.\d\d %$/);
+  assert.equal(await page.getByTestId('sweep-progress').evaluate((p) => p.value), 1);
+  console.log(`sweep, 1000 images x 21 configurations: ${await table.getAttribute('data-seconds')} s`);
+  console.log(await table.locator('caption').textContent());
+  // M = 10 is close to exact for both methods.
+  const exact = Number((await table.locator('caption').textContent()).match(/Exact fp32: ([\d.]+) %/)[1]);
+  const last = cells.slice(27, 29).map((c) => parseFloat(c));
+  for (const a of last) assert.ok(Math.abs(a - exact) < 1.5, `M=10: ${a} vs exact ${exact}`);
+});
+
+test('the sweep can be cancelled', async () => {
+  await page.getByTestId('sweep-n').selectOption('10000');
+  await page.getByTestId('sweep-start').click();
+  await page.waitForFunction(() => document.querySelector('lmul-digit-demo').shadowRoot.querySelector('progress').value > 0, null, { timeout: 30000 });
+  await page.getByTestId('sweep-cancel').click();
+  const table = page.getByTestId('sweep-table');
+  assert.equal(await table.getAttribute('data-state'), 'cancelled');
+  assert.equal(await page.getByTestId('sweep-start').isEnabled(), true);
+  // While the sweep ran the page kept drawing and predicting.
+  await drawStrokes(page, DIGITS[0]);
+  await settle();
+  assert.match(await text('pred-exact'), /^\d$/);
+});
+
+test('full sweep: 10000 images x 21 configurations (timed), same accuracies as evaluate() in Node', async () => {
+  await page.getByTestId('sweep-n').selectOption('10000');
+  await page.getByTestId('sweep-start').click();
+  await page.waitForFunction(() => {
+    const t = document.querySelector('lmul-digit-demo').shadowRoot.querySelector('[data-testid="sweep-table"]');
+    return t.dataset.state === 'done' || t.dataset.state === 'error';
+  }, null, { timeout: 120000 });
+  const table = page.getByTestId('sweep-table');
+  assert.equal(await table.getAttribute('data-state'), 'done');
+  const seconds = Number(await table.getAttribute('data-seconds'));
+  console.log(`FULL SWEEP: 10000 images x 21 configurations in ${seconds} s (${await page.locator('lmul-digit-demo #sweep-status').textContent()})`);
+  assert.ok(seconds < 60, `${seconds} s`);
+
+  // The worker pool's numbers equal one plain evaluate() per configuration in Node.
+  const lm = await createLMul();
+  const model = await lm.defaultModel();
+  const { images, labels } = readMnistTest();
+  const pctText = (a) => `${(a * 100).toFixed(2)} %`;
+  const caption = await table.locator('caption').textContent();
+  assert.match(caption, new RegExp(`Exact fp32: ${pctText(model.evaluate(images, labels, { method: 'exact' }).accuracy).replace('.', '\\.')}`));
+  const rows = await table.locator('tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.cells].map((c) => c.textContent)));
+  for (const M of [1, 2, 5, 10]) {
+    const [, f, l] = rows[M - 1];
+    assert.equal(f, pctText(model.evaluate(images, labels, { method: 'float', M }).accuracy), `float M=${M}`);
+    assert.equal(l, pctText(model.evaluate(images, labels, { method: 'lmul', M }).accuracy), `lmul M=${M}`);
+  }
+  model.dispose();
+  assert.deepEqual(problems, []);
+});
+
+test('the model menu comes from the manifest; the deeper model works', async () => {
+  const options = await page.getByTestId('model-select').locator('option').allTextContents();
+  assert.ok(options.length >= 2, options.join());
+  await page.getByTestId('model-select').selectOption('deep');
+  await page.waitForFunction(() => /128, 128, 128/.test(document.querySelector('lmul-digit-demo').shadowRoot.querySelector('#energy-formula').textContent));
+  await page.getByTestId('clear').click();
+  await drawStrokes(page, DIGITS[7]);
+  await settle();
+  assert.equal(await text('pred-exact'), '7');
+  assert.equal(await page.getByTestId('error').isVisible(), false);
+  await page.getByTestId('model-select').selectOption('seed');
+  await page.waitForFunction(() => /\[784, 128, 10\]/.test(document.querySelector('lmul-digit-demo').shadowRoot.querySelector('#energy-formula').textContent));
+});
+
+test('screenshots at 1280 px (light and dark) and 375 px; no horizontal overflow at 360 px', async () => {
+  await page.getByTestId('clear').click();
+  await drawStrokes(page, DIGITS[3]);
+  await setM(2);
+  await page.screenshot({ path: screenshotPath('demo-1280-light.png'), fullPage: true });
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await settle();
+  await page.screenshot({ path: screenshotPath('demo-1280-dark.png'), fullPage: true });
+  await page.emulateMedia({ colorScheme: 'light' });
+  await setM(3);
+
+  for (const [width, scheme] of [[375, 'light'], [375, 'dark'], [360, 'light']]) {
+    const small = await openPage(browser, srv.origin, { width, height: 800, colorScheme: scheme });
+    await small.page.locator('lmul-digit-demo').evaluate((el) => el.ready);
+    await drawStrokes(small.page, DIGITS[4]);
+    await small.page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+    assert.equal((await small.page.getByTestId('pred-exact').textContent()).trim(), '4');
+    const overflow = await small.page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 0, `${width} px: page is ${overflow} px too wide`);
+    if (width === 375) await small.page.screenshot({ path: screenshotPath(`demo-375-${scheme}.png`), fullPage: true });
+    assert.deepEqual(small.problems, []);
+    await small.context.close();
+  }
+});

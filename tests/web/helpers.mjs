@@ -1,0 +1,86 @@
+// Shared plumbing for the browser tests: the project's static server on a free localhost port,
+// Debian's Chromium driven by playwright-core, console-error collection, and mouse strokes.
+import path from 'node:path';
+import fs from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import { createServer, listen } from '../../scripts/serve.mjs';
+
+export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const resultsDir = path.join(root, 'test-results');
+
+export const LAUNCH = {
+  executablePath: '/usr/bin/chromium',
+  args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+    '--disable-component-update', '--disable-sync', '--no-first-run'],
+};
+
+export async function startServer() {
+  const server = createServer();
+  const port = await listen(server, 18000 + Math.floor(Math.random() * 2000));
+  return { server, origin: `http://127.0.0.1:${port}`, close: () => new Promise((r) => server.close(r)) };
+}
+
+export async function launch() {
+  return chromium.launch(LAUNCH);
+}
+
+// A page that records console errors, page errors, failed requests and any request that
+// leaves the local server.
+export async function openPage(browser, origin, { width = 1280, height = 900, colorScheme = 'light', path: p = '/web/' } = {}) {
+  const context = await browser.newContext({ viewport: { width, height }, colorScheme, deviceScaleFactor: 1 });
+  const page = await context.newPage();
+  const problems = [];
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') problems.push(`console.error: ${msg.text()}`);
+  });
+  page.on('pageerror', (err) => problems.push(`pageerror: ${err.message}`));
+  page.on('requestfailed', (req) => problems.push(`request failed: ${req.url()} ${req.failure()?.errorText}`));
+  page.on('request', (req) => {
+    if (!req.url().startsWith(origin) && !req.url().startsWith('data:') && !req.url().startsWith('blob:'))
+      problems.push(`external request: ${req.url()}`);
+  });
+  page.on('response', (res) => {
+    if (res.status() >= 400) problems.push(`HTTP ${res.status()}: ${res.url()}`);
+  });
+  await page.goto(origin + p);
+  return { page, context, problems };
+}
+
+// Draws strokes given in pad coordinates [0, 1] with the mouse, as a person would.
+// `scope`: a locator holding one drawing pad (default: the page's only one).
+export async function drawStrokes(page, strokes, scope = page) {
+  const canvas = scope.getByTestId('draw-canvas');
+  const box = await canvas.boundingBox();
+  for (const stroke of strokes) {
+    const pts = densify(stroke, 0.02);
+    await page.mouse.move(box.x + pts[0][0] * box.width, box.y + pts[0][1] * box.height);
+    await page.mouse.down();
+    for (const [x, y] of pts.slice(1)) await page.mouse.move(box.x + x * box.width, box.y + y * box.height);
+    await page.mouse.up();
+  }
+}
+
+function densify(points, step) {
+  const out = [points[0]];
+  for (let i = 1; i < points.length; ++i) {
+    const [x0, y0] = points[i - 1], [x1, y1] = points[i];
+    const n = Math.max(1, Math.ceil(Math.hypot(x1 - x0, y1 - y0) / step));
+    for (let k = 1; k <= n; ++k) out.push([x0 + ((x1 - x0) * k) / n, y0 + ((y1 - y0) * k) / n]);
+  }
+  return out;
+}
+
+export function arc(cx, cy, rx, ry, from, to, n = 24) {
+  const pts = [];
+  for (let k = 0; k <= n; ++k) {
+    const t = ((from + ((to - from) * k) / n) * Math.PI) / 180;
+    pts.push([cx + rx * Math.cos(t), cy + ry * Math.sin(t)]);
+  }
+  return pts;
+}
+
+export function screenshotPath(name) {
+  fs.mkdirSync(resultsDir, { recursive: true });
+  return path.join(resultsDir, name);
+}

@@ -1,0 +1,835 @@
+// <lmul-digit-demo>: draw a digit, change the mantissa width M, and watch an exact fp32
+// network, the same network with M-bit floating-point multiplications, and with L-Mul
+// ("multiplication by addition") disagree. Uses only the public API of lmul-wasm.
+//
+//   import { mountDemo } from 'lmul-wasm/demo';     // also defines <lmul-digit-demo>
+//   mountDemo(document.querySelector('#here'), { m: 3, compact: false });
+//
+// Attributes: m (1..23, default 3), e (2..8, default 8), model (an id of the manifest),
+// models (manifest URL, default ./models.json next to this file), compact (only the drawing,
+// the controls and the three predictions), theme ("light" | "dark"; default: the system's),
+// global-shortcuts (Ctrl/Cmd+Z anywhere in the document, for full-page use).
+// Properties: input (last network input, Float32Array(784) or null), predictions, settings,
+// ready (Promise). Methods: clear(), undo(), showTestImage(index), runSweep(n).
+// Event: "lmul-predict" (detail: { input, exact, float, lmul, settings }).
+import { createLMul } from '../wasm/index.js';
+import { DrawingPad, RASTER_SIZE } from './drawing.js';
+import { loadMnist } from './mnist.js';
+import { energyPerInference, PJ } from './energy.js';
+import { SweepRunner } from './sweep.js';
+import { histogramChart, histogramData, logitChart, logitData, sweepChart } from './charts.js';
+import { STYLES } from './styles.js';
+
+export const PRESETS = {
+  e8: { label: 'E8 · M from the slider', E: 8 },
+  bf16: { label: 'bf16 (E8M7)', E: 8, M: 7 },
+  fp16: { label: 'fp16 (E5M10)', E: 5, M: 10 },
+  e4m3: { label: 'E4M3 (IEEE-style, max 240)', E: 4, M: 3 },
+  e5m2: { label: 'E5M2', E: 5, M: 2 },
+  custom: { label: 'Custom E and M' },
+};
+export function presetFor(E, M) {
+  for (const [id, p] of Object.entries(PRESETS)) if (p.M !== undefined && p.E === E && p.M === M) return id;
+  return E === 8 ? 'e8' : 'custom';
+}
+
+const SWEEP_MS = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+const DEFAULT_MANIFEST = new URL('./models.json', import.meta.url);
+
+let lmPromise = null;
+const getLMul = () => (lmPromise ??= createLMul());
+
+const esc = (s) => String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+const pct = (v, digits = 2) => `${(v * 100).toFixed(digits)} %`;
+function relErr(v) {
+  if (!Number.isFinite(v)) return String(v);
+  if (v === 0) return '0';
+  const a = Math.abs(v);
+  const s = a >= 1e-3 ? `${(a * 100).toPrecision(3)} %` : a.toExponential(2);
+  return v < 0 ? `−${s}` : s;
+}
+const signed = (v) => (v > 0 ? '+' : '') + relErr(v);
+const int = (v) => Number(v).toLocaleString('en-US');
+
+const bars = (id) => `<ol class="bars" id="${id}-bars" aria-label="Probabilities of the ten digits">${Array.from(
+  { length: 10 },
+  (_, k) => `<li><span>${k}</span><span class="track"><span class="fill"></span></span><span class="v">0.00</span></li>`,
+).join('')}</ol>`;
+
+const column = (method, title, testid) => `
+  <article class="card col" data-method="${method}" data-blank="true" aria-labelledby="${method}-title">
+    <h3 id="${method}-title"><b>${title}</b><span class="fmt"></span></h3>
+    <div class="verdict">
+      <output class="digit" data-testid="${testid}">–</output>
+      <span class="conf"></span>
+      <span class="mark" hidden title="This column predicts a different digit than exact fp32">≠ exact</span>
+    </div>
+    ${bars(method)}
+  </article>`;
+
+const TEMPLATE = `
+<div class="lmd" part="root">
+  <section class="card ctl-main" aria-label="Mantissa width and format">
+    <div class="ctl ctl-m">
+      <label for="m">Mantissa bits M</label>
+      <div class="m-row">
+        <input id="m" type="range" min="1" max="23" step="1" value="3" data-testid="m-slider" aria-describedby="m-out">
+        <output id="m-out" for="m">E8M3</output>
+      </div>
+    </div>
+    <div class="ctl">
+      <label for="preset">Format preset</label>
+      <select id="preset" data-testid="method-preset">
+        ${Object.entries(PRESETS).map(([id, p]) => `<option value="${id}">${esc(p.label)}</option>`).join('')}
+      </select>
+    </div>
+  </section>
+
+  <section class="card ctl-more" aria-label="Arithmetic and model">
+    <div class="ctl">
+      <label for="e">Exponent bits E</label>
+      <select id="e">${[8, 7, 6, 5, 4, 3, 2].map((e) => `<option value="${e}">${e}</option>`).join('')}</select>
+    </div>
+    <fieldset class="ctl">
+      <legend>L-Mul variant</legend>
+      <div>
+        <label><input type="radio" name="variant" value="adder" checked>adder</label>
+        <label><input type="radio" name="variant" value="formula">formula</label>
+      </div>
+    </fieldset>
+    <fieldset class="ctl">
+      <legend>Operand rounding</legend>
+      <div>
+        <label><input type="radio" name="rounding" value="nearest" checked>nearest</label>
+        <label><input type="radio" name="rounding" value="truncate">truncate</label>
+      </div>
+    </fieldset>
+    <div class="ctl ctl-model">
+      <label for="model">Model</label>
+      <div class="model-row">
+        <select id="model" data-testid="model-select"></select>
+        <button type="button" id="load-model" data-testid="load-model">Load .safetensors…</button>
+        <input type="file" id="model-file" accept=".safetensors,application/octet-stream" hidden data-testid="model-file">
+      </div>
+    </div>
+    <p class="alert" role="alert" id="error" data-testid="error" hidden></p>
+  </section>
+
+  <section class="card pad" aria-label="Drawing">
+    <div class="pad-wrap">
+      <canvas class="draw" data-testid="draw-canvas" tabindex="0" role="img"
+        aria-label="Drawing area. Draw a digit with mouse, pen or finger. Keyboard: use Random test digit; Ctrl+Z undoes."></canvas>
+      <div class="pad-hint" id="hint">Draw a digit here</div>
+    </div>
+    <div class="pad-buttons">
+      <button type="button" id="clear" data-testid="clear">Clear</button>
+      <button type="button" id="undo" data-testid="undo" aria-keyshortcuts="Control+Z Meta+Z" disabled>Undo</button>
+      <button type="button" id="random" data-testid="random-digit">Random test digit</button>
+    </div>
+    <div class="preview-row">
+      <canvas class="preview" width="28" height="28" data-testid="input-preview" role="img" aria-label="The 28 by 28 network input"></canvas>
+      <p class="preview-caption" id="preview-caption">Network input, 28×28: cropped, fit to 20×20, centered by mass, like MNIST.</p>
+    </div>
+  </section>
+
+  <section class="preds" aria-label="Predictions">
+    <p class="status" id="status" role="status">Loading the WebAssembly module…</p>
+    ${column('exact', 'Exact fp32', 'pred-exact')}
+    ${column('float', 'Float', 'pred-float')}
+    ${column('lmul', 'L-Mul', 'pred-lmul')}
+    <div class="card logits">
+      <div class="chart-title"><h3 id="logit-title">Logit difference to exact, per class</h3>
+        <span class="legend"><span class="f">Float − exact</span><span class="l">L-Mul − exact</span></span></div>
+      <div class="chart" id="logit-chart" role="img" aria-labelledby="logit-title" data-testid="logit-chart"></div>
+    </div>
+  </section>
+  <p class="sr-only" aria-live="polite" id="live"></p>
+
+  <section class="card errors" aria-labelledby="errors-title">
+    <h2 id="errors-title">Error of every multiplication in this forward pass</h2>
+    <p class="muted small">Relative error |approx − exact| / |exact| of each product W·x against fp32, log-scale bins.
+      Leftmost bar: below 10⁻⁸ (mostly exact); rightmost: off by 100 % or more. Products with an exact zero are counted separately.</p>
+    <div class="errors-grid">
+      <div class="hist float" data-testid="hist-float" data-count="0">
+        <div class="chart-title"><h3 id="hist-float-title">Float</h3><span class="small muted" id="hist-float-note"></span></div>
+        <div class="chart" id="hist-float-chart" role="img" aria-labelledby="hist-float-title"></div>
+        <dl class="stats" id="hist-float-stats"></dl>
+      </div>
+      <div class="hist lmul" data-testid="hist-lmul" data-count="0">
+        <div class="chart-title"><h3 id="hist-lmul-title">L-Mul</h3><span class="small muted" id="hist-lmul-note"></span></div>
+        <div class="chart" id="hist-lmul-chart" role="img" aria-labelledby="hist-lmul-title"></div>
+        <dl class="stats" id="hist-lmul-stats"></dl>
+      </div>
+    </div>
+  </section>
+
+  <section class="card energy" aria-labelledby="energy-title">
+    <h2 id="energy-title">Energy per inference (estimate)</h2>
+    <div class="energy-grid">
+      <div><div class="small muted">Exact fp32</div><div class="energy-figure exact" id="energy-exact" data-testid="energy-exact">–</div></div>
+      <div><div class="small muted">L-Mul</div><div class="energy-figure lmul" id="energy-lmul" data-testid="energy-lmul">–</div></div>
+    </div>
+    <code class="formula" id="energy-formula"></code>
+    <p class="small muted">Per-operation energies at 45 nm as used by the L-Mul paper: fp32 multiply ${PJ.fp32Mul} pJ,
+      fp32 add ${PJ.fp32Add} pJ, int32 add ${PJ.int32Add} pJ. L-Mul replaces each multiplication by one integer addition;
+      accumulation stays fp32. Dense forward pass; activations, memory traffic and M-bit hardware are not modelled.</p>
+  </section>
+
+  <section class="card sweep" aria-labelledby="sweep-title">
+    <h2 id="sweep-title">Test-set sweep</h2>
+    <p class="small muted">Accuracy on the MNIST test images: exact fp32, then Float and L-Mul at M = 1…10 with the
+      current E, rounding, L-Mul variant and model. Runs in Web Workers; the page stays responsive.</p>
+    <div class="sweep-bar">
+      <label>Images <select id="sweep-n" data-testid="sweep-n">
+        <option value="1000">1000</option><option value="10000" selected>10000 (all)</option></select></label>
+      <button type="button" class="primary" id="sweep-start" data-testid="sweep-start">Run sweep</button>
+      <button type="button" id="sweep-cancel" data-testid="sweep-cancel" disabled>Cancel</button>
+      <progress id="sweep-progress" data-testid="sweep-progress" max="1" value="0" aria-label="Sweep progress"></progress>
+      <span class="sweep-status" id="sweep-status" role="status"></span>
+    </div>
+    <div class="sweep-grid">
+      <div class="chart" id="sweep-chart" role="img" aria-label="Accuracy against M; the table has the same numbers"></div>
+      <table data-testid="sweep-table" id="sweep-table" data-state="empty">
+        <caption id="sweep-caption">Run the sweep to fill this table.</caption>
+        <thead><tr><th scope="col">M</th><th scope="col">Float</th><th scope="col">L-Mul</th><th scope="col" title="L-Mul accuracy minus Float accuracy, in percentage points">L-Mul − Float</th></tr></thead>
+        <tbody>${SWEEP_MS.map((m) => `<tr data-m="${m}"><th scope="row">${m}</th><td class="f">—</td><td class="l">—</td><td class="d">—</td></tr>`).join('')}</tbody>
+      </table>
+    </div>
+  </section>
+
+  <section class="card explainer" aria-labelledby="explain-title">
+    <h2 id="explain-title">What am I looking at?</h2>
+    <p>A floating-point number is (1 + m)·2<sup>e</sup> with a mantissa fraction m in [0, 1). Multiplying two of them
+      multiplies the mantissas, which is the expensive part of the circuit. <strong>L-Mul</strong> drops the product
+      term m<sub>x</sub>·m<sub>y</sub> and adds a small constant instead, so the whole multiplication becomes additions
+      — with IEEE bit patterns, a single integer addition of the two numbers.</p>
+    <code class="formula">exact:  (1 + xm)(1 + ym) · 2^(xe+ye) = (1 + xm + ym + xm·ym) · 2^(xe+ye)
+L-Mul:  (1 + xm + ym + 2^-l(M)) · 2^(xe+ye)
+        l(M) = M if M ≤ 3,  3 if M = 4,  4 if M > 4</code>
+    <p>The three columns run the same trained network on the same input: <em>Exact fp32</em> multiplies normally;
+      <em>Float</em> rounds both operands to a format with E exponent and M mantissa bits and rounds each product back
+      (ordinary low-precision arithmetic, like bf16 or fp8); <em>L-Mul</em> rounds the operands the same way and
+      multiplies by addition. Sums are always fp32. Slide M down and watch where the approximate columns start to
+      disagree with exact, and how L-Mul's error compares with Float's at the same M.</p>
+    <p class="small muted">Source: <cite>Hongyin Luo and Wei Sun, “Addition is All You Need for Energy-efficient
+      Language Models”, arXiv:2410.00907, 2024.</cite></p>
+  </section>
+</div>`;
+
+class LMulDigitDemo extends HTMLElement {
+  static get observedAttributes() {
+    return ['m', 'e', 'theme'];
+  }
+
+  #root;
+  #$ = {};
+  #pad = null;
+  #lm = null;
+  #model = null; // { entry, handle, bytes }
+  #entries = [];
+  #settings = { M: 3, E: 8, rounding: 'nearest', variant: 'adder' };
+  #raf = 0;
+  #announceTimer = 0;
+  #charts = null;
+  #sweep = null;
+  #dataset = null;
+  #input = null;
+  #predictions = null;
+  #initialized = false;
+  #readyResolve;
+  #onDocKey = (e) => this.#onKey(e);
+  #schemeQuery = null;
+  #onScheme = () => this.#retheme();
+
+  constructor() {
+    super();
+    this.ready = new Promise((r) => (this.#readyResolve = r));
+  }
+
+  get input() {
+    return this.#input ? Float32Array.from(this.#input) : null;
+  }
+  get predictions() {
+    return this.#predictions;
+  }
+  get settings() {
+    return { ...this.#settings };
+  }
+
+  connectedCallback() {
+    if (!this.#root) this.#build();
+    if (this.hasAttribute('global-shortcuts')) document.addEventListener('keydown', this.#onDocKey);
+    this.#schemeQuery = matchMedia('(prefers-color-scheme: dark)');
+    this.#schemeQuery.addEventListener('change', this.#onScheme);
+    if (!this.#initialized) {
+      this.#initialized = true;
+      this.#init().catch((err) => this.#fatal(err));
+    }
+  }
+
+  disconnectedCallback() {
+    document.removeEventListener('keydown', this.#onDocKey);
+    this.#schemeQuery?.removeEventListener('change', this.#onScheme);
+    cancelAnimationFrame(this.#raf);
+    this.#raf = 0;
+    this.#sweep?.terminate();
+    this.#sweep = null;
+  }
+
+  attributeChangedCallback(name, _old, value) {
+    if (!this.#root) return;
+    if (name === 'theme') this.#retheme();
+    if (name === 'm' && value !== null) this.#setFormat(this.#settings.E, Number(value));
+    if (name === 'e' && value !== null) this.#setFormat(Number(value), this.#settings.M);
+  }
+
+  // ---- construction ----------------------------------------------------------------------
+  #build() {
+    this.#root = this.attachShadow({ mode: 'open' });
+    this.#root.innerHTML = `<style>${STYLES}</style>${TEMPLATE}`;
+    const q = (sel) => this.#root.querySelector(sel);
+    const $ = this.#$;
+    for (const id of ['m', 'm-out', 'preset', 'e', 'model', 'load-model', 'model-file', 'error', 'hint', 'clear', 'undo',
+      'random', 'preview-caption', 'status', 'live', 'hist-float-note', 'hist-lmul-note', 'hist-float-stats', 'hist-lmul-stats',
+      'hist-float-title', 'hist-lmul-title', 'energy-exact', 'energy-lmul', 'energy-formula', 'sweep-n', 'sweep-start',
+      'sweep-cancel', 'sweep-progress', 'sweep-status', 'sweep-table', 'sweep-caption'])
+      $[id] = q(`#${id}`);
+    $.canvas = q('canvas.draw');
+    $.preview = q('canvas.preview');
+    $.cols = {};
+    for (const method of ['exact', 'float', 'lmul']) {
+      const el = q(`.col[data-method="${method}"]`);
+      $.cols[method] = {
+        el,
+        fmt: el.querySelector('.fmt'),
+        digit: el.querySelector('.digit'),
+        conf: el.querySelector('.conf'),
+        mark: el.querySelector('.mark'),
+        rows: [...el.querySelectorAll('.bars li')],
+        fills: [...el.querySelectorAll('.bars .fill')],
+        vals: [...el.querySelectorAll('.bars .v')],
+      };
+    }
+    $.histFloat = q('[data-testid="hist-float"]');
+    $.histLmul = q('[data-testid="hist-lmul"]');
+
+    const M = clampInt(this.getAttribute('m'), 1, 23, 3);
+    const E = clampInt(this.getAttribute('e'), 2, 8, 8);
+    this.#settings.M = M;
+    this.#settings.E = E;
+    this.#syncControls();
+
+    this.#pad = new DrawingPad($.canvas, { colors: () => this.#inkColors() });
+    this.#pad.addEventListener('change', (e) => {
+      this.#schedule();
+      if (e.detail.final) this.#scheduleAnnounce();
+    });
+
+    $.m.addEventListener('input', () => this.#setFormat(this.#settings.E, Number($.m.value)));
+    $.e.addEventListener('change', () => this.#setFormat(Number($.e.value), this.#settings.M));
+    $.preset.addEventListener('change', () => {
+      const p = PRESETS[$.preset.value];
+      if (p.E !== undefined) this.#setFormat(p.E, p.M ?? this.#settings.M);
+      else $.e.focus();
+    });
+    for (const r of this.#root.querySelectorAll('input[name="variant"], input[name="rounding"]'))
+      r.addEventListener('change', () => {
+        this.#settings[r.name] = r.value;
+        this.#syncControls();
+        this.#schedule();
+        this.#scheduleAnnounce();
+      });
+    $.clear.addEventListener('click', () => this.clear());
+    $.undo.addEventListener('click', () => this.undo());
+    $.random.addEventListener('click', () => this.#randomDigit());
+    $.model.addEventListener('change', () => this.#selectModel($.model.value));
+    $.loadModel = $['load-model'];
+    $.loadModel.addEventListener('click', () => $['model-file'].click());
+    $['model-file'].addEventListener('change', () => {
+      const file = $['model-file'].files?.[0];
+      $['model-file'].value = '';
+      if (file) this.#loadFile(file);
+    });
+    $['sweep-start'].addEventListener('click', () => this.runSweep(Number($['sweep-n'].value)));
+    $['sweep-cancel'].addEventListener('click', () => this.#sweep?.cancel());
+    this.#root.addEventListener('keydown', (e) => {
+      if (!this.hasAttribute('global-shortcuts')) this.#onKey(e);
+    });
+  }
+
+  #inkColors() {
+    const cs = getComputedStyle(this);
+    return { ink: cs.getPropertyValue('--lmd-ink').trim() || '#000', paper: cs.getPropertyValue('--lmd-paper').trim() || '#fff' };
+  }
+
+  #onKey(e) {
+    if ((e.ctrlKey || e.metaKey) && !e.shiftKey && !e.altKey && e.key.toLowerCase() === 'z') {
+      e.preventDefault();
+      this.undo();
+    }
+  }
+
+  async #init() {
+    const lm = await getLMul();
+    this.#lm = lm;
+    this.#entries = await this.#readManifest();
+    const wanted = this.getAttribute('model');
+    const first = this.#entries.find((m) => m.id === wanted) ?? this.#entries.find((m) => m.default) ?? this.#entries[0];
+    this.#renderModelOptions(first.id);
+    await this.#selectModel(first.id);
+    this.#charts = {
+      float: histogramChart(this.#root.querySelector('#hist-float-chart'), this, 'float'),
+      lmul: histogramChart(this.#root.querySelector('#hist-lmul-chart'), this, 'lmul'),
+      logit: logitChart(this.#root.querySelector('#logit-chart'), this),
+      sweep: sweepChart(this.#root.querySelector('#sweep-chart'), this, SWEEP_MS),
+    };
+    this.#$.status.hidden = true;
+    this.#schedule();
+    this.#readyResolve();
+  }
+
+  async #readManifest() {
+    const url = this.getAttribute('models') ? new URL(this.getAttribute('models'), document.baseURI) : DEFAULT_MANIFEST;
+    const fallback = [{ id: 'default', name: 'Package default model', src: 'package:default', default: true }];
+    try {
+      const res = await fetch(url);
+      if (!res.ok) throw new Error(`HTTP ${res.status}`);
+      const json = await res.json();
+      const list = (json.models ?? []).filter((m) => m && m.id && m.name && m.src);
+      if (!list.length) throw new Error('no models listed');
+      return list.map((m) => ({ ...m, url: m.src === 'package:default' ? null : new URL(m.src, url) }));
+    } catch (err) {
+      if (this.getAttribute('models')) this.#showError(`Could not read the model list ${url}: ${err.message}. Using the package's default model.`);
+      return fallback;
+    }
+  }
+
+  #renderModelOptions(selectedId) {
+    this.#$.model.innerHTML = this.#entries
+      .map((m) => `<option value="${esc(m.id)}"${m.id === selectedId ? ' selected' : ''}>${esc(m.name)}</option>`)
+      .join('');
+  }
+
+  #fatal(err) {
+    console.error(err);
+    this.#$.status.hidden = false;
+    this.#$.status.textContent = `The demo could not start: ${err.message ?? err}`;
+    this.#readyResolve();
+  }
+
+  #showError(message) {
+    const el = this.#$.error;
+    el.textContent = message;
+    el.hidden = !message;
+  }
+
+  // ---- models ----------------------------------------------------------------------------
+  #selection = 0;
+
+  async #selectModel(id) {
+    const entry = this.#entries.find((m) => m.id === id);
+    if (!entry) return;
+    if (this.#model?.entry === entry) return;
+    const selection = ++this.#selection; // a later choice wins over a slower earlier load
+    try {
+      let handle, bytes = null;
+      if (entry.bytes) {
+        bytes = entry.bytes;
+        handle = await this.#lm.loadModel(new Uint8Array(bytes));
+      } else if (!entry.url) {
+        handle = await this.#lm.defaultModel();
+      } else {
+        const res = await fetch(entry.url);
+        if (!res.ok) throw new Error(`HTTP ${res.status} for ${entry.url}`);
+        bytes = await res.arrayBuffer();
+        handle = await this.#lm.loadModel(new Uint8Array(bytes));
+      }
+      if (selection !== this.#selection) {
+        handle.dispose();
+        return;
+      }
+      this.#checkShape(handle, entry.name);
+      this.#useModel({ entry, handle, bytes });
+      this.#showError('');
+    } catch (err) {
+      if (selection !== this.#selection) return;
+      this.#showError(`Could not load the model “${entry.name}”: ${err.message ?? err}`);
+      if (this.#model) this.#$.model.value = this.#model.entry.id;
+      if (!this.#model && entry.url) {
+        // Fall back to the package's own model so the page still works.
+        const fallback = { id: 'default', name: 'Package default model', src: 'package:default' };
+        this.#entries.unshift(fallback);
+        this.#renderModelOptions('default');
+        await this.#selectModel('default');
+      }
+    }
+  }
+
+  #checkShape(handle, name) {
+    const layers = Array.from(handle.layers);
+    if (layers[0] !== 784 || layers[layers.length - 1] !== 10) {
+      handle.dispose();
+      throw new Error(`${name} has layers [${layers.join(', ')}]; this demo needs 784 inputs (28×28) and 10 outputs`);
+    }
+  }
+
+  #useModel(model) {
+    const old = this.#model;
+    this.#model = model;
+    if (old && old.handle !== model.handle) old.handle.dispose();
+    this.#renderEnergy();
+    this.#schedule();
+    this.#scheduleAnnounce();
+  }
+
+  async #loadFile(file) {
+    ++this.#selection;
+    try {
+      if (!/\.safetensors$/i.test(file.name)) throw new Error('expected a .safetensors file');
+      const bytes = await file.arrayBuffer();
+      const handle = await this.#lm.loadModel(new Uint8Array(bytes));
+      const entry = { id: `file:${file.name}:${file.size}:${Date.now()}`, name: `File: ${file.name}`, src: 'file', bytes };
+      this.#checkShape(handle, file.name);
+      this.#entries = this.#entries.filter((m) => !m.bytes).concat(entry);
+      this.#renderModelOptions(entry.id);
+      this.#useModel({ entry, handle, bytes });
+      this.#showError('');
+    } catch (err) {
+      this.#showError(`Could not load ${file.name}: ${err.message ?? err}. The previous model stays active.`);
+      if (this.#model) this.#$.model.value = this.#model.entry.id;
+    }
+  }
+
+  // ---- settings --------------------------------------------------------------------------
+  #setFormat(E, M) {
+    this.#settings.E = clampInt(E, 2, 8, this.#settings.E);
+    this.#settings.M = clampInt(M, 1, 23, this.#settings.M);
+    this.#syncControls();
+    this.#schedule();
+    this.#scheduleAnnounce();
+  }
+
+  #fmt() {
+    return `E${this.#settings.E}M${this.#settings.M}`;
+  }
+
+  #syncControls() {
+    const $ = this.#$, s = this.#settings;
+    $.m.value = String(s.M);
+    $.m.setAttribute('aria-valuetext', `${s.M} mantissa bits (${this.#fmt()})`);
+    $['m-out'].value = this.#fmt();
+    $.e.value = String(s.E);
+    $.preset.value = presetFor(s.E, s.M);
+    for (const r of this.#root.querySelectorAll('input[name="variant"]')) r.checked = r.value === s.variant;
+    for (const r of this.#root.querySelectorAll('input[name="rounding"]')) r.checked = r.value === s.rounding;
+    $.cols.exact.fmt.textContent = 'reference';
+    $.cols.float.fmt.textContent = `${this.#fmt()} · ${s.rounding}`;
+    $.cols.lmul.fmt.textContent = `${this.#fmt()} · ${s.variant} · ${s.rounding}`;
+    $['hist-float-title'].textContent = `Float ${this.#fmt()}`;
+    $['hist-lmul-title'].textContent = `L-Mul ${this.#fmt()} (${s.variant})`;
+  }
+
+  #opts(method) {
+    const s = this.#settings;
+    const m = method === 'lmul' && s.variant === 'formula' ? 'lmul-formula' : method;
+    return { method: m, M: s.M, E: s.E, rounding: s.rounding };
+  }
+
+  // ---- drawing -> predictions ------------------------------------------------------------
+  clear() {
+    this.#pad?.clear();
+  }
+  undo() {
+    return this.#pad?.undo() ?? false;
+  }
+
+  async #dataset_() {
+    if (!this.#dataset) this.#dataset = await loadMnist();
+    return this.#dataset;
+  }
+
+  async showTestImage(index) {
+    const d = await this.#dataset_();
+    const i = clampInt(index, 0, d.n - 1, 0);
+    this.#pad.setImage(d.images.subarray(i * 784, (i + 1) * 784), { index: i, label: d.labels[i] });
+    return { index: i, label: d.labels[i] };
+  }
+
+  async #randomDigit() {
+    const btn = this.#$.random;
+    btn.disabled = true;
+    const label = btn.textContent;
+    if (!this.#dataset) btn.textContent = 'Loading test images…';
+    try {
+      const d = await this.#dataset_();
+      await this.showTestImage(Math.floor(Math.random() * d.n));
+    } catch (err) {
+      this.#showError(`Could not load the MNIST test images: ${err.message ?? err}`);
+    } finally {
+      btn.textContent = label;
+      btn.disabled = false;
+    }
+  }
+
+  #schedule() {
+    if (!this.#raf && this.isConnected) this.#raf = requestAnimationFrame(() => {
+      this.#raf = 0;
+      this.#update();
+    });
+  }
+
+  #computeInput() {
+    const pad = this.#pad;
+    if (pad.isEmpty) return null;
+    const sole = pad.soleImage;
+    if (sole) return Float32Array.from(sole.pixels, (p) => p / 255); // the test image itself
+    const x = this.#lm.preprocess(pad.rasterize(), RASTER_SIZE, RASTER_SIZE);
+    return x.some((v) => v > 0) ? x : null;
+  }
+
+  #update() {
+    const $ = this.#$;
+    $.undo.disabled = !this.#pad.canUndo;
+    $.hint.hidden = !this.#pad.isEmpty;
+    const sole = this.#pad.soleImage;
+    $['preview-caption'].textContent = sole
+      ? `MNIST test image #${sole.index}, label ${sole.label} (used as is).`
+      : 'Network input, 28×28: cropped, fit to 20×20, centered by mass, like MNIST.';
+    if (!this.#lm || !this.#model) return;
+    let input;
+    try {
+      input = this.#computeInput();
+    } catch (err) {
+      this.#showError(`Preprocessing failed: ${err.message ?? err}`);
+      return;
+    }
+    this.#input = input;
+    this.#drawPreview(input);
+    if (!input) {
+      this.#predictions = null;
+      this.#renderBlank();
+      return;
+    }
+    const model = this.#model.handle;
+    const exact = model.predict(input, { ...this.#opts('exact'), errors: false }); // exact vs exact: no errors
+    const float = model.predict(input, this.#opts('float'));
+    const lmul = model.predict(input, this.#opts('lmul'));
+    this.#predictions = { exact, float, lmul };
+    this.#renderColumn('exact', exact, exact.digit);
+    this.#renderColumn('float', float, exact.digit);
+    this.#renderColumn('lmul', lmul, exact.digit);
+    this.#renderErrors(float, lmul, exact);
+    this.dispatchEvent(new CustomEvent('lmul-predict', { detail: { input, exact, float, lmul, settings: this.settings } }));
+  }
+
+  #drawPreview(input) {
+    const ctx = this.#$.preview.getContext('2d');
+    const { ink, paper } = this.#inkColors();
+    ctx.fillStyle = paper;
+    ctx.fillRect(0, 0, 28, 28);
+    if (!input) return;
+    const img = ctx.getImageData(0, 0, 28, 28);
+    ctx.fillStyle = ink;
+    ctx.fillRect(0, 0, 1, 1);
+    const inkRGB = ctx.getImageData(0, 0, 1, 1).data;
+    for (let i = 0; i < 784; ++i) {
+      const a = input[i];
+      for (let c = 0; c < 3; ++c) img.data[4 * i + c] = Math.round(img.data[4 * i + c] * (1 - a) + inkRGB[c] * a);
+      img.data[4 * i + 3] = 255;
+    }
+    ctx.putImageData(img, 0, 0);
+  }
+
+  #renderBlank() {
+    for (const col of Object.values(this.#$.cols)) {
+      col.digit.textContent = '–';
+      col.el.dataset.blank = 'true';
+      col.conf.textContent = '';
+      col.mark.hidden = true;
+      col.el.dataset.disagrees = 'false';
+      col.rows.forEach((r, k) => {
+        r.classList.remove('top');
+        col.fills[k].style.setProperty('--p', 0);
+        col.vals[k].textContent = '0.00';
+      });
+    }
+    for (const [name, el] of [['float', this.#$.histFloat], ['lmul', this.#$.histLmul]]) {
+      el.dataset.count = '0';
+      this.#$[`hist-${name}-stats`].innerHTML = '';
+      this.#$[`hist-${name}-note`].textContent = 'draw a digit';
+      this.#charts?.[name].setData([[], []]);
+    }
+    this.#charts?.logit.setData(logitData(new Array(10).fill(0), new Array(10).fill(0), new Array(10).fill(0)));
+  }
+
+  #renderColumn(method, r, exactDigit) {
+    const col = this.#$.cols[method];
+    const probs = r.probs;
+    col.digit.textContent = String(r.digit);
+    col.el.dataset.blank = 'false';
+    col.conf.textContent = pct(probs[r.digit], 1);
+    const disagrees = r.digit !== exactDigit;
+    col.mark.hidden = !disagrees;
+    col.el.dataset.disagrees = String(disagrees);
+    for (let k = 0; k < 10; ++k) {
+      col.fills[k].style.setProperty('--p', Math.max(0, Math.min(1, probs[k])).toFixed(4));
+      col.vals[k].textContent = probs[k].toFixed(2);
+      col.rows[k].classList.toggle('top', k === r.digit);
+    }
+  }
+
+  #renderErrors(float, lmul, exact) {
+    for (const [name, r, el] of [['float', float, this.#$.histFloat], ['lmul', lmul, this.#$.histLmul]]) {
+      const e = r.errors;
+      el.dataset.count = String(e.count);
+      this.#$[`hist-${name}-note`].textContent = `${int(e.count)} products + ${int(e.zeros)} with an exact zero`;
+      this.#$[`hist-${name}-stats`].innerHTML = [
+        ['count', int(e.count)],
+        ['mean', relErr(e.mean)],
+        ['median', relErr(e.median)],
+        ['max', relErr(e.max)],
+        ['bias', signed(e.bias)],
+        ['zeros', int(e.zeros)],
+      ].map(([k, v]) => `<div><dt>${k}</dt><dd>${v}</dd></div>`).join('');
+      this.#charts?.[name].setData(histogramData(e));
+      this.#root.querySelector(`#hist-${name}-chart`).setAttribute('aria-label',
+        `Histogram of ${int(e.count)} relative errors: mean ${relErr(e.mean)}, median ${relErr(e.median)}, max ${relErr(e.max)}`);
+    }
+    this.#charts?.logit.setData(logitData(exact.logits, float.logits, lmul.logits));
+  }
+
+  #scheduleAnnounce() {
+    clearTimeout(this.#announceTimer);
+    this.#announceTimer = setTimeout(() => this.#announce(), 600);
+  }
+
+  #announce() {
+    const p = this.#predictions, live = this.#$.live;
+    if (!p) {
+      live.textContent = this.#pad?.isEmpty ? '' : 'No ink detected.';
+      return;
+    }
+    const say = (name, r) => `${name} predicts ${r.digit} (${Math.round(r.probs[r.digit] * 100)} %)` +
+      (r.digit !== p.exact.digit ? ', disagrees with exact' : '');
+    live.textContent = `${say('Exact fp32', p.exact)}. ${say(`Float ${this.#fmt()}`, p.float)}. ${say(`L-Mul ${this.#fmt()}`, p.lmul)}.`;
+  }
+
+  #renderEnergy() {
+    const layers = Array.from(this.#model.handle.layers);
+    const e = energyPerInference(layers);
+    const nJ = (pj) => `${(pj / 1000).toFixed(1)} nJ`;
+    this.#$['energy-exact'].textContent = nJ(e.exactPJ);
+    this.#$['energy-lmul'].textContent = `${nJ(e.lmulPJ)} (${e.ratio.toFixed(1)}× less)`;
+    const n = int(e.macs);
+    this.#$['energy-formula'].textContent =
+      `multiply-adds N = Σ in·out over layers [${layers.join(', ')}] = ${n}\n` +
+      `exact = N × (${PJ.fp32Mul} pJ fp32 mul + ${PJ.fp32Add} pJ fp32 add) = ${nJ(e.exactPJ)}\n` +
+      `L-Mul = N × (${PJ.int32Add} pJ int32 add + ${PJ.fp32Add} pJ fp32 add) = ${nJ(e.lmulPJ)}\n` +
+      `multiplications alone: ${PJ.fp32Mul} / ${PJ.int32Add} = ${e.mulRatio.toFixed(0)}× less energy`;
+  }
+
+  #retheme() {
+    this.#pad?.render();
+    if (this.#charts) for (const c of Object.values(this.#charts)) c.build();
+    this.#drawPreview(this.#input);
+  }
+
+  // ---- sweep -----------------------------------------------------------------------------
+  async runSweep(n = 10000) {
+    const $ = this.#$;
+    if (!this.#model || this.#sweep?.running) return null;
+    const count = clampInt(n, 1, 10000, 10000);
+    $['sweep-start'].disabled = true;
+    $['sweep-cancel'].disabled = false;
+    $['sweep-table'].dataset.state = 'running';
+    $['sweep-progress'].value = 0;
+    $['sweep-status'].textContent = this.#dataset ? 'Starting workers…' : 'Loading the test images (1.4 MB)…';
+    for (const row of $['sweep-table'].tBodies[0].rows) for (const td of [...row.cells].slice(1)) td.textContent = '—';
+    const s = this.settings, fmtE = `E${s.E}`;
+    const variant = s.variant === 'formula' ? 'lmul-formula' : 'lmul';
+    const jobs = [{ key: 'exact', opts: { method: 'exact', M: 23, E: 8, rounding: s.rounding } }];
+    for (const M of SWEEP_MS) {
+      jobs.push({ key: `float:${M}`, opts: { method: 'float', M, E: s.E, rounding: s.rounding } });
+      jobs.push({ key: `lmul:${M}`, opts: { method: variant, M, E: s.E, rounding: s.rounding } });
+    }
+    const acc = { exact: null, float: SWEEP_MS.map(() => null), lmul: SWEEP_MS.map(() => null) };
+    const redraw = () => {
+      const ex = acc.exact == null ? null : acc.exact * 100;
+      this.#charts.sweep.setData([SWEEP_MS, SWEEP_MS.map(() => ex), acc.float.map((v) => (v == null ? null : v * 100)),
+        acc.lmul.map((v) => (v == null ? null : v * 100))]);
+    };
+    redraw();
+    try {
+      const data = await this.#dataset_();
+      this.#sweep ??= new SweepRunner();
+      const model = { key: this.#model.entry.id, bytes: this.#model.bytes };
+      $['sweep-status'].textContent = `Evaluating ${int(count)} images × ${jobs.length} configurations on ${this.#sweep.size} workers…`;
+      const t0 = performance.now();
+      const out = await this.#sweep.run({
+        dataset: data,
+        model,
+        jobs,
+        n: count,
+        onProgress: (done, total) => {
+          $['sweep-progress'].value = done / total;
+        },
+        onResult: (key, r) => {
+          const [kind, m] = key.split(':');
+          if (kind === 'exact') acc.exact = r.accuracy;
+          else acc[kind][Number(m) - 1] = r.accuracy;
+          const row = m ? $['sweep-table'].querySelector(`tr[data-m="${m}"]`) : null;
+          if (row) {
+            row.querySelector(kind === 'float' ? '.f' : '.l').textContent = pct(r.accuracy);
+            const f = acc.float[m - 1], l = acc.lmul[m - 1];
+            if (f != null && l != null) row.querySelector('.d').textContent = `${l >= f ? '+' : '−'}${Math.abs((l - f) * 100).toFixed(2)}`;
+          }
+          if (kind === 'exact') $['sweep-caption'].textContent = `Exact fp32: ${pct(r.accuracy)} on ${int(count)} images. Accuracy at ${fmtE}, ${s.rounding}, L-Mul ${s.variant}, model “${this.#model.entry.name}”.`;
+          redraw();
+        },
+      });
+      const seconds = (performance.now() - t0) / 1000;
+      if (out.cancelled) {
+        $['sweep-status'].textContent = 'Cancelled.';
+        $['sweep-table'].dataset.state = 'cancelled';
+      } else {
+        $['sweep-progress'].value = 1;
+        $['sweep-status'].textContent = `Done: ${jobs.length} configurations × ${int(count)} images in ${seconds.toFixed(2)} s (${this.#sweep.size} workers).`;
+        $['sweep-table'].dataset.state = 'done';
+        $['sweep-table'].dataset.seconds = seconds.toFixed(3);
+      }
+      return { ...out, seconds, accuracy: acc };
+    } catch (err) {
+      $['sweep-status'].textContent = `Sweep failed: ${err.message ?? err}`;
+      $['sweep-table'].dataset.state = 'error';
+      this.#sweep?.terminate();
+      this.#sweep = null;
+      return null;
+    } finally {
+      $['sweep-start'].disabled = false;
+      $['sweep-cancel'].disabled = true;
+    }
+  }
+}
+
+function clampInt(v, lo, hi, fallback) {
+  const n = Number(v);
+  if (v === null || v === '' || !Number.isFinite(n)) return fallback;
+  return Math.min(hi, Math.max(lo, Math.round(n)));
+}
+
+if (!customElements.get('lmul-digit-demo')) customElements.define('lmul-digit-demo', LMulDigitDemo);
+
+// Creates a <lmul-digit-demo> inside `element` and returns it.
+// options: { m, e, model, models, compact, theme, globalShortcuts }
+export function mountDemo(element, options = {}) {
+  if (!element || typeof element.appendChild !== 'function') throw new TypeError('mountDemo: element must be a DOM element');
+  const demo = document.createElement('lmul-digit-demo');
+  const attrs = { m: options.m, e: options.e, model: options.model, models: options.models, theme: options.theme };
+  for (const [k, v] of Object.entries(attrs)) if (v !== undefined && v !== null) demo.setAttribute(k, String(v));
+  if (options.compact) demo.setAttribute('compact', '');
+  if (options.globalShortcuts) demo.setAttribute('global-shortcuts', '');
+  element.appendChild(demo);
+  return demo;
+}
+
+export { LMulDigitDemo };

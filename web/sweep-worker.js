@@ -1,0 +1,73 @@
+// Module Web Worker for the test-set sweep. It owns its own lmul-wasm instance and model and
+// evaluates jobs ({ method, M, E, rounding } over the first n test images) in chunks, posting
+// progress after each chunk and checking for a cancel message between chunks.
+//
+// Messages in:  { type: 'data', images, labels }               test set (copied once)
+//               { type: 'model', key, bytes }                   bytes = null: lm.defaultModel()
+//               { type: 'job', run, key, opts, n, chunk }
+//               { type: 'cancel', run }
+// Messages out: { type: 'ready' } | { type: 'progress', run, key, images }
+//               { type: 'result', run, key, correct, total, ms } | { type: 'cancelled', run, key }
+//               { type: 'error', run, key, message }
+import { createLMul } from '../wasm/index.js';
+
+const lmPromise = createLMul();
+let model = null, modelKey = null, images = null, labels = null;
+const cancelled = new Set();
+let queue = Promise.resolve();
+
+// A macrotask without setTimeout's 4 ms clamp, so 'cancel' messages get a chance to run.
+const yieldToEvents = () =>
+  new Promise((resolve) => {
+    const ch = new MessageChannel();
+    ch.port1.onmessage = () => resolve();
+    ch.port2.postMessage(0);
+  });
+
+async function handle(msg) {
+  const lm = await lmPromise;
+  if (msg.type === 'data') {
+    images = msg.images;
+    labels = msg.labels;
+  } else if (msg.type === 'model') {
+    if (msg.key === modelKey && model) return;
+    model?.dispose();
+    model = null;
+    modelKey = null;
+    model = msg.bytes ? await lm.loadModel(new Uint8Array(msg.bytes)) : await lm.defaultModel();
+    modelKey = msg.key;
+  } else if (msg.type === 'job') {
+    const { run, key, opts, n, chunk } = msg;
+    if (!model || !images) throw new Error('sweep worker: job before model and data');
+    let correct = 0;
+    const t0 = performance.now();
+    for (let start = 0; start < n; start += chunk) {
+      if (cancelled.has(run)) {
+        self.postMessage({ type: 'cancelled', run, key });
+        return;
+      }
+      const end = Math.min(n, start + chunk);
+      const r = model.evaluate(images.subarray(start * 784, end * 784), labels.subarray(start, end), opts);
+      correct += r.correct;
+      self.postMessage({ type: 'progress', run, key, images: end - start });
+      if (end < n) await yieldToEvents();
+    }
+    self.postMessage({ type: 'result', run, key, correct, total: n, ms: performance.now() - t0 });
+  }
+}
+
+self.onmessage = (e) => {
+  const msg = e.data;
+  if (msg.type === 'cancel') {
+    cancelled.add(msg.run);
+    return;
+  }
+  queue = queue
+    .then(() => handle(msg))
+    .catch((err) => self.postMessage({ type: 'error', run: msg.run, key: msg.key, message: String(err?.message ?? err) }));
+};
+
+lmPromise.then(
+  () => self.postMessage({ type: 'ready' }),
+  (err) => self.postMessage({ type: 'error', message: `could not start lmul-wasm: ${err?.message ?? err}` }),
+);
