@@ -1,0 +1,214 @@
+// Types of the npm package `lmul-wasm` (hand-written: Emscripten 3.1.6 cannot emit them).
+// The implementation is wasm/index.js; the numerics are specified in NUMERICS.md.
+
+/** The multipliers: exact fp32, ordinary multiplication in F(E, M), and the two L-Mul variants. */
+export type Method = 'exact' | 'float' | 'lmul' | 'lmul-formula';
+
+/** How operands are rounded to F(E, M): to nearest, ties to even (default), or toward zero. */
+export type Rounding = 'nearest' | 'truncate';
+
+/**
+ * A multiplier and a float format F(E, M). Every field is optional; the defaults are
+ * `{ method: 'lmul', M: 7, E: 8, rounding: 'nearest' }` (L-Mul on bfloat16 operands).
+ * Unknown keys throw a TypeError (catches typos such as `{ mantissa: 3 }`).
+ */
+export interface MulOptions {
+  /** Default 'lmul'. 'exact' ignores M, E and rounding. */
+  method?: Method;
+  /** Mantissa bits, an integer in 1..23. Default 7. */
+  M?: number;
+  /** Exponent bits, an integer in 2..8. Default 8 (the fp32 exponent range). */
+  E?: number;
+  /** Operand rounding. Default 'nearest'. */
+  rounding?: Rounding;
+}
+
+export interface PredictOptions extends MulOptions {
+  /**
+   * Compute `errors` (statistics of every product of the forward pass against exact fp32).
+   * Default true; false makes predict about 20x faster and returns `errors: null`.
+   */
+  errors?: boolean;
+}
+
+export interface EvaluateOptions extends MulOptions {
+  /** Cancels the evaluation: it then throws (or rejects with) `signal.reason`, an AbortError by default. */
+  signal?: AbortSignal;
+  /** Images per step between onProgress calls and cancellation checks, 1..1048576. Default 250. */
+  chunkSize?: number;
+}
+
+/** Histogram of relative errors: bin k is [edges[k], edges[k+1]). */
+export interface Histogram {
+  /**
+   * Bin edges: 0, then 10^-8, 10^-7.75, ..., 1 (4 bins per decade), then Infinity. The first bin
+   * holds errors below 1e-8 (exact results included), the last approximations off by 100 % or more.
+   */
+  readonly edges: readonly number[];
+  /** Pairs per bin (edges.length - 1 entries). */
+  counts: number[];
+}
+
+/** Relative error |approx - exact| / |exact| of products against exact fp32 products (NUMERICS.md 4). */
+export interface ErrorStats {
+  /** Pairs with a finite, nonzero exact product (the ones measured). */
+  count: number;
+  /** Pairs whose exact product is 0 (excluded from the statistics). */
+  zeros: number;
+  /** Pairs whose exact product is infinite or NaN (excluded). */
+  nonfinite: number;
+  /** Mean relative error (0 when count is 0). */
+  mean: number;
+  median: number;
+  max: number;
+  /** Mean signed relative error (approx - exact) / exact: positive when magnitudes come out too large. */
+  bias: number;
+  histogram: Histogram;
+}
+
+export interface Prediction {
+  /** Index of the largest logit (the first one on ties; NaN never wins). */
+  digit: number;
+  /** Softmax of the logits. */
+  probs: Float32Array;
+  logits: Float32Array;
+  /** Statistics of every product W[o][i] * x[i] of this forward pass; null with `{ errors: false }`. */
+  errors: ErrorStats | null;
+}
+
+export interface EvaluateResult {
+  /** correct / total (0 when total is 0). */
+  accuracy: number;
+  correct: number;
+  total: number;
+  /** Wall-clock milliseconds of the whole evaluation. */
+  ms: number;
+  /** The predicted class of every image. */
+  predictions: Uint8Array;
+}
+
+/** Called after every chunk with the number of images done so far. */
+export type ProgressCallback = (done: number, total: number) => void;
+
+/**
+ * A loaded multilayer perceptron (Linear -> ReLU -> ... -> Linear). Holds wasm memory: call
+ * `dispose()` when done (a FinalizationRegistry frees forgotten models eventually, but do not
+ * rely on it). Prepared weights are cached per options (up to 8), so repeated calls are fast.
+ */
+export interface LMulModel {
+  /** Layer widths, input first, e.g. [784, 128, 10]. */
+  readonly layers: readonly number[];
+  readonly inputSize: number;
+  readonly outputSize: number;
+  /** The safetensors header's `__metadata__` (string values). */
+  readonly metadata: Readonly<Record<string, string>>;
+  readonly disposed: boolean;
+
+  /**
+   * One forward pass. `pixels`: `inputSize` finite values (MNIST models: 28 x 28 row-major,
+   * 0 = background, 1 = ink, i.e. byte / 255).
+   * @throws {TypeError} pixels is not a Float32Array, bad option types, or the model is disposed
+   * @throws {RangeError} wrong length, a non-finite pixel, or an option out of range
+   */
+  predict(pixels: Float32Array, opts?: PredictOptions): Prediction;
+
+  /**
+   * Accuracy over `labels.length` images. Runs synchronously in chunks, calling onProgress
+   * after each; in a page's main thread prefer evaluateAsync or a Worker.
+   * @param images `labels.length * inputSize` bytes, pixel values 0..255 (scaled by 1/255 like MNIST)
+   * @param labels class indices 0..outputSize-1
+   */
+  evaluate(images: Uint8Array | Uint8ClampedArray, labels: Uint8Array | Uint8ClampedArray,
+    opts?: EvaluateOptions, onProgress?: ProgressCallback): EvaluateResult;
+
+  /**
+   * As evaluate, but yields to the event loop between chunks so the page stays responsive and
+   * `opts.signal` can cancel it. The arrays are copied first.
+   */
+  evaluateAsync(images: Uint8Array | Uint8ClampedArray, labels: Uint8Array | Uint8ClampedArray,
+    opts?: EvaluateOptions, onProgress?: ProgressCallback): Promise<EvaluateResult>;
+
+  /** Frees the model. Idempotent; afterwards every method throws a TypeError. */
+  dispose(): void;
+}
+
+/** One instance of the WebAssembly module (its own memory). Never needs disposing itself. */
+export interface LMul {
+  readonly version: string;
+
+  /**
+   * a * b with the chosen multiplier. a and b are rounded to fp32 first (Math.fround), then
+   * quantized to F(E, M) (except for 'exact'). Bit-identical to the native core.
+   * @example lm.mul(1.5, 1.5, { M: 23 }) // 2.125 (exact: 2.25)
+   */
+  mul(a: number, b: number, opts?: MulOptions): number;
+
+  /**
+   * Element-wise a[i] * b[i] (SIMD); equal to mul() element by element.
+   * @param out optional destination of the same length (may be a or b)
+   * @returns out, or a new Float32Array
+   */
+  mulArray(a: Float32Array, b: Float32Array, opts?: MulOptions, out?: Float32Array): Float32Array;
+
+  /** x rounded to fp32, then to F(E, M) with opts.rounding (opts.method is ignored). */
+  quantize(x: number, opts?: MulOptions): number;
+
+  /** Error statistics of every a[i] * b[i] under opts against exact fp32 products. */
+  errorStats(a: Float32Array, b: Float32Array, opts?: MulOptions): ErrorStats;
+
+  /**
+   * A drawing -> the 28 x 28 MNIST-style model input: crop to the ink, fit 20 x 20 keeping the
+   * aspect ratio (area-averaged), center the mass in 28 x 28.
+   * @param gray width * height values in [0, 1], row-major, ink = 1, background = 0
+   * @returns Float32Array(784), all zeros for a blank drawing
+   */
+  preprocess(gray: Float32Array, width: number, height: number): Float32Array;
+
+  /**
+   * Loads an MLP from a .safetensors file (fp32 tensors PREFIX<N>.weight [out, in] and
+   * PREFIX<N>.bias [out], e.g. fc1.weight, fc1.bias, fc2.weight, ...).
+   * @throws {TypeError} bytes is not a Uint8Array / ArrayBuffer (the promise rejects)
+   * @throws {RangeError} malformed file, naming the tensor or field (the promise rejects)
+   */
+  loadModel(bytes: ArrayBuffer | ArrayBufferView): Promise<LMulModel>;
+
+  /** The seed MLP 784-128-10 shipped with the package (97.05 % on MNIST with exact fp32). */
+  defaultModel(): Promise<LMulModel>;
+
+  /**
+   * Diagnostics: the size of the wasm memory (it grows, never shrinks), the bytes malloc has
+   * currently handed out, and the number of live Embind value handles. All three stay flat
+   * over repeated calls of any API function.
+   */
+  memory(): { heapBytes: number; mallocBytes: number; valHandles: number };
+}
+
+export interface CreateLMulOptions {
+  /** The bytes of lmul.wasm (skips fetching/reading it). */
+  wasmBinary?: ArrayBuffer | Uint8Array;
+  /** A compiled lmul.wasm, e.g. posted to a Worker so it is not compiled twice. */
+  wasmModule?: WebAssembly.Module;
+  /**
+   * Where lmul.wasm is: called as locateFile('lmul.wasm', defaultDirectoryUrl) and must return
+   * a URL (in Node also a file path). Default: `new URL('../dist/lmul.wasm', import.meta.url)`
+   * of the package, which Vite and webpack 5 resolve and emit by themselves.
+   */
+  locateFile?: (path: string, prefix: string) => string;
+  /** Where defaultModel() loads the seed model from (URL, or in Node a file path). */
+  defaultModelUrl?: string | URL;
+}
+
+/**
+ * Loads the WebAssembly module (SIMD; needs WebAssembly SIMD and exception handling: Chrome 95+,
+ * Firefox 100+, Safari 16.4+, Node 18+). Each call makes an independent instance.
+ * @throws {TypeError} bad options (the promise rejects)
+ * @throws {Error} the module could not be fetched or instantiated
+ */
+export function createLMul(options?: CreateLMulOptions): Promise<LMul>;
+
+export const VERSION: string;
+export const METHODS: readonly Method[];
+export const ROUNDINGS: readonly Rounding[];
+export const DEFAULTS: Readonly<Required<MulOptions>>;
+/** Named formats: fp32 (E8M23), bf16 (E8M7), fp16 (E5M10), e5m2, e4m3 (IEEE-style, max 240). */
+export const FORMATS: Readonly<Record<'fp32' | 'bf16' | 'fp16' | 'e5m2' | 'e4m3', Readonly<{ E: number; M: number }>>>;
