@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Builds everything: the native CLI and tests (build/native), the WebAssembly module and its
 # tests (build/wasm), and copies the module into dist/ for the npm package.
-#   scripts/build.sh          both builds
+#   scripts/build.sh          every build (native, wasm, asan, fuzz)
 #   scripts/build.sh wasm     only the WebAssembly module (what `npm start` needs)
+#   scripts/build.sh asan     only the ASan + UBSan build of the native tests (build/asan)
+#   scripts/build.sh fuzz     only the libFuzzer targets of tests/fuzz (build/fuzz)
+# (asan and fuzz use clang-14; see tests/fuzz/README.md)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 what=${1:-all}
@@ -24,4 +27,19 @@ if [[ $what == all || $what == wasm ]]; then
   cmake --build build/wasm -j"$jobs"
   mkdir -p dist
   cp build/wasm/lmul.mjs build/wasm/lmul.wasm dist/
+fi
+
+if [[ $what == all || $what == asan ]]; then
+  # The whole native test suite under AddressSanitizer (+ LeakSanitizer) and UBSan, aborting
+  # on the first report; npm test runs it as the core-asan suite.
+  cmake -S . -B build/asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++-14 \
+    -DLMUL_SANITIZE=address,undefined >/dev/null
+  cmake --build build/asan -j"$jobs"
+fi
+
+if [[ $what == all || $what == fuzz ]]; then
+  # libFuzzer targets (tests/fuzz/run.mjs runs them: npm run fuzz, and npm test's fuzz suite).
+  cmake -S . -B build/fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++-14 \
+    -DLMUL_FUZZ=ON -DLMUL_BUILD_TESTS=OFF >/dev/null
+  cmake --build build/fuzz -j"$jobs" --target lmul_fuzzers
 fi

@@ -21,9 +21,16 @@ function globTests(dir) {
 const SUITES = [
   { name: 'core-native', cmd: ctest('build/native'), parse: parseCtest },
   { name: 'core-wasm', cmd: ctest('build/wasm'), parse: parseCtest },
+  // The native tests under ASan (with LeakSanitizer) + UBSan; the slow exhaustive test is left
+  // out. Also replays the fuzz corpus and checks that the sanitizers are active.
+  { name: 'core-asan', cmd: ctest('build/asan', ['-LE', 'slow']), parse: parseCtest,
+    env: { ASAN_OPTIONS: 'detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1',
+      UBSAN_OPTIONS: 'print_stacktrace=1:halt_on_error=1' } },
   { name: 'cli', cmd: nodeTest('tests/cli'), parse: parseNodeTest, when: 'tests/cli' },
   { name: 'package', cmd: nodeTest('tests/package'), parse: parseNodeTest, when: 'tests/package' },
   { name: 'web', cmd: nodeTest('tests/web'), parse: parseNodeTest, when: 'tests/web' },
+  // libFuzzer targets, LMUL_FUZZ_SECONDS (default 60) each from the seed corpus.
+  { name: 'fuzz', cmd: ['node', ['tests/fuzz/run.mjs', '--ci']], parse: parseFuzz },
 ];
 
 function parseCtest(out) {
@@ -40,11 +47,17 @@ function parseNodeTest(out) {
   return { passed: Number(pass[1]), failed: Number(fail[1]) };
 }
 
-function run({ name, cmd: [command, args], parse }) {
+function parseFuzz(out) {
+  const m = out.match(/^fuzz: (\d+) passed, (\d+) failed$/m);
+  return m ? { passed: Number(m[1]), failed: Number(m[2]) } : null;
+}
+
+function run({ name, cmd: [command, args], parse, env }) {
   return new Promise((resolve) => {
     console.log(`\n=== ${name}: ${command} ${args.join(' ')}`);
     const started = Date.now();
-    const child = spawn(command, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...env } });
     let out = '';
     child.stdout.on('data', (d) => { out += d; process.stdout.write(d); });
     child.stderr.on('data', (d) => { out += d; process.stderr.write(d); });

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <limits>
 #include <stdexcept>
+#include <sys/stat.h>
 
 #include <nlohmann/json.hpp>
 
@@ -308,11 +309,21 @@ Mlp load_mlp(const uint8_t* data, std::size_t size) {
 }
 
 std::vector<uint8_t> read_file_bytes(const std::string& path) {
+  // A folder opens as a stream: libstdc++ then throws from the read without naming the file,
+  // Emscripten's libc++ reads it as an empty file. Say what it is instead.
+  struct stat st;
+  if (stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
+    throw std::runtime_error("cannot read '" + path + "': " + std::strerror(EISDIR));
   std::ifstream in(path, std::ios::binary);
   if (!in)
     throw std::runtime_error("cannot open '" + path + "': " + std::strerror(errno));
-  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)),
-                             std::istreambuf_iterator<char>());
+  std::vector<uint8_t> bytes;
+  try {
+    bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  } catch (const std::exception&) { // libstdc++'s read errors do not name the file
+    const int error = errno;
+    throw std::runtime_error("cannot read '" + path + "': " + std::strerror(error));
+  }
   if (in.bad())
     throw std::runtime_error("cannot read '" + path + "'");
   return bytes;

@@ -153,7 +153,9 @@ private:
     std::size_t n_active = 0, i = 0;
     for (; i + kLanes <= in_; i += kLanes) {
       const Batch v = Batch::load_unaligned(x + i);
-      if (!xsimd::any(v != Batch(0.0f))) { // quantize(+-0) = +-0, and zeros are skipped
+      // quantize(+-0) = +-0, and zeros are skipped. (Not !any(v != 0): xsimd 8.1's float != is
+      // an ordered compare on AVX, false for NaN, which would skip NaN inputs.)
+      if (xsimd::all(v == Batch(0.0f))) {
         v.store_unaligned(x_.data() + i);
         continue;
       }
