@@ -1,9 +1,14 @@
 // `lmul eval`: test-set accuracy of a model for exact fp32 and for every approximate
-// multiplier over a sweep of formats, with timings and the number of predictions that change.
+// multiplier over a sweep of formats, with timings and the number of predictions that change;
+// or (--finetuned) fine-tuned models at the multiplier they were tuned for, next to their base.
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
+#include <map>
 #include <mutex>
+#include <sstream>
 #include <string>
 #include <unistd.h>
 
@@ -18,14 +23,22 @@
 namespace {
 
 const char* const kUsage = R"(usage: lmul eval --model FILE [options]
+       lmul eval --finetuned FILE|DIR[,FILE|DIR...] [options]
 
 Accuracy on the MNIST test set for exact fp32 and for float, lmul and lmul-formula at
 M = 1..10 (E = 8) and the E4M3 / E5M2 presets, with the time each method took and how many
 predictions differ from exact. Prints a markdown table (or JSON) on stdout, progress on stderr.
 
+With --finetuned: for each model made by `lmul train --finetune` (a folder stands for the
+fine-tuned models in it), the multiplier it was tuned for (method, E, M and rounding from its
+metadata) and its base model (from its metadata: the path as recorded, else the file of that
+name next to the fine-tuned one); one table row per model: base and fine-tuned accuracy, exact
+and at that multiplier.
+
 options:
-  --model FILE        .safetensors MLP (required)
-  --rounding MODE     operand rounding: nearest (default) or truncate
+  --model FILE        .safetensors MLP
+  --finetuned LIST    fine-tuned .safetensors files or folders, comma-separated
+  --rounding MODE     operand rounding: nearest (default) or truncate (not with --finetuned)
   --json              print JSON instead of markdown
   --limit N           evaluate the first N test images only (default: all 10000)
   --threads N         methods evaluated in parallel (default 2)
@@ -117,9 +130,11 @@ void print_json(const std::string& model, const lmul::Mlp& mlp, std::size_t imag
   std::printf("%s\n", out.dump(2).c_str());
 }
 
+int run_finetuned(const lmul::cli::Args& args);
+
 int run(const std::vector<std::string>& argv) {
   const lmul::cli::Args args(argv, {"help", "json"},
-                             {"model", "rounding", "limit", "threads", "data"});
+                             {"model", "finetuned", "rounding", "limit", "threads", "data"});
   if (args.has("help")) {
     std::fputs(kUsage, stdout);
     return 0;
@@ -127,9 +142,11 @@ int run(const std::vector<std::string>& argv) {
   if (!args.positional().empty())
     throw std::invalid_argument("unexpected argument '" + args.positional()[0] +
                                 "' (see lmul eval --help)");
+  if (args.has("finetuned"))
+    return run_finetuned(args);
   if (!args.has("model"))
-    throw std::invalid_argument(
-        "--model FILE is required, e.g. --model models/mlp-784-128-10.safetensors");
+    throw std::invalid_argument("--model FILE (or --finetuned LIST) is required, e.g. --model "
+                                "models/mlp-784-128-10.safetensors");
   const std::string model_path = args.get("model");
   const lmul::Rounding rounding = lmul::parse_rounding(args.get("rounding", "nearest"));
   const std::size_t threads = std::size_t(args.get_int("threads", 2, 1, 256));
@@ -180,7 +197,256 @@ int run(const std::vector<std::string>& argv) {
   return 0;
 }
 
-const lmul::cli::RegisterCommand reg("eval", "test accuracy of a model for every method and format",
-                                     run);
+// ---- --finetuned --------------------------------------------------------------------------
+
+struct Finetuned {
+  std::string path, base_path, base_recorded;
+  lmul::MulSpec spec;
+  bool base_changed = false; // the base file's fingerprint differs from the recorded one
+  std::string recipe;        // base, epochs, batch, lr, seed and training images: the control key
+  std::size_t base_exact = 0, base_spec = 0, tuned_spec = 0, tuned_exact = 0; // job indices
+  std::size_t control = 0, control_spec = 0; // control: index in the list + 1 (0: none)
+  bool is_control = false;                   // serves as another row's control
+};
+
+struct Job {
+  std::string model;
+  lmul::MulSpec spec;
+  lmul::EvalResult result;
+};
+
+std::string file_name(const std::string& path) {
+  return std::filesystem::path(path).filename().string();
+}
+
+std::string stem_of(const std::string& path) { return std::filesystem::path(path).stem().string(); }
+
+const std::string& meta(const lmul::SafetensorsContent& c, const std::string& path,
+                        const std::string& key) {
+  const auto it = c.metadata.find(key);
+  if (it == c.metadata.end())
+    throw std::invalid_argument(path + ": no '" + key +
+                                "' in the metadata (not made by lmul train --finetune?)");
+  return it->second;
+}
+
+int parse_int(const std::string& text, const std::string& what) {
+  std::size_t used = 0;
+  int v = 0;
+  try {
+    v = std::stoi(text, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used == 0 || used != text.size())
+    throw std::invalid_argument(what + " is '" + text + "', not an integer");
+  return v;
+}
+
+// Fine-tuned model files named by LIST: files as given, folders expanded to the .safetensors
+// files in them whose metadata names a base model, sorted by name.
+std::vector<std::string> finetuned_files(const std::string& list) {
+  std::vector<std::string> files;
+  std::stringstream in(list);
+  std::string item;
+  while (std::getline(in, item, ',')) {
+    if (item.empty())
+      continue;
+    if (!std::filesystem::is_directory(item)) {
+      files.push_back(item);
+      continue;
+    }
+    std::vector<std::string> found;
+    for (const auto& e : std::filesystem::directory_iterator(item)) {
+      if (e.path().extension() != ".safetensors")
+        continue;
+      const auto bytes = lmul::read_file_bytes(e.path().string());
+      const auto content = lmul::parse_safetensors(bytes.data(), bytes.size());
+      if (content.metadata.count("base_model"))
+        found.push_back(e.path().string());
+    }
+    if (found.empty())
+      throw std::invalid_argument(item + ": no fine-tuned models (files with a base_model in "
+                                         "their metadata) in this folder");
+    std::sort(found.begin(), found.end());
+    files.insert(files.end(), found.begin(), found.end());
+  }
+  if (files.empty())
+    throw std::invalid_argument("--finetuned needs at least one file or folder");
+  return files;
+}
+
+std::string signed_points(double x) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%+.2f", 100.0 * x);
+  return buf;
+}
+
+int run_finetuned(const lmul::cli::Args& args) {
+  if (args.has("model") || args.has("rounding"))
+    throw std::invalid_argument("--finetuned takes the multiplier and base model from each "
+                                "file's metadata: leave out --model and --rounding");
+  const std::size_t threads = std::size_t(args.get_int("threads", 2, 1, 256));
+  const lmul::MulSpec exact{lmul::Method::exact, lmul::FloatFormat(8, 23), lmul::Rounding::nearest};
+
+  std::vector<Finetuned> tuned;
+  std::vector<Job> jobs;
+  std::map<std::string, std::size_t> job_index; // model path + spec -> job
+  std::map<std::string, lmul::Mlp> models;
+  auto job = [&](const std::string& model, const lmul::MulSpec& spec) {
+    const std::string key = model + "\n" + spec.describe();
+    const auto it = job_index.find(key);
+    if (it != job_index.end())
+      return it->second;
+    jobs.push_back({model, spec, {}});
+    return job_index[key] = jobs.size() - 1;
+  };
+  auto load = [&](const std::string& path, const std::vector<uint8_t>& bytes) {
+    if (models.count(path))
+      return;
+    lmul::Mlp mlp = lmul::load_mlp(bytes.data(), bytes.size());
+    if (mlp.input_size() != lmul::kMnistPixels || mlp.output_size() != 10)
+      throw std::invalid_argument(path + ": the model maps " + std::to_string(mlp.input_size()) +
+                                  " inputs to " + std::to_string(mlp.output_size()) +
+                                  " outputs; MNIST needs 784 -> 10");
+    models.emplace(path, std::move(mlp));
+  };
+
+  for (const std::string& path : finetuned_files(args.get("finetuned"))) {
+    const auto bytes = lmul::read_file_bytes(path);
+    const auto content = lmul::parse_safetensors(bytes.data(), bytes.size());
+    Finetuned f;
+    f.path = path;
+    f.base_recorded = meta(content, path, "base_model");
+    f.spec = lmul::MulSpec{lmul::parse_method(meta(content, path, "method")),
+                           lmul::FloatFormat(parse_int(meta(content, path, "E"), path + ": E"),
+                                             parse_int(meta(content, path, "M"), path + ": M")),
+                           lmul::parse_rounding(meta(content, path, "rounding"))};
+    // The base: the recorded path, else the file of that name next to the fine-tuned model.
+    f.base_path = f.base_recorded;
+    if (!std::filesystem::exists(f.base_path)) {
+      const auto sibling = std::filesystem::path(path).parent_path() / file_name(f.base_recorded);
+      if (!std::filesystem::exists(sibling))
+        throw std::invalid_argument(path + ": its base model " + f.base_recorded +
+                                    " is not there, nor next to it");
+      f.base_path = sibling.string();
+    }
+    const auto base_bytes = lmul::read_file_bytes(f.base_path);
+    const auto recorded = content.metadata.find("base_fingerprint");
+    f.base_changed =
+        recorded != content.metadata.end() && recorded->second != lmul::fingerprint(base_bytes);
+    if (f.base_changed)
+      std::fprintf(stderr,
+                   "warning: %s is not the base model %s was fine-tuned from (its "
+                   "fingerprint differs)\n",
+                   f.base_path.c_str(), path.c_str());
+    f.recipe = lmul::fingerprint(base_bytes);
+    for (const char* key : {"epochs", "batch", "lr", "seed", "train_images"})
+      f.recipe += std::string(" ") + key + "=" + meta(content, path, key);
+    load(path, bytes);
+    load(f.base_path, base_bytes);
+    f.base_exact = job(f.base_path, exact);
+    f.base_spec = job(f.base_path, f.spec);
+    f.tuned_spec = job(path, f.spec);
+    f.tuned_exact = job(path, exact);
+    tuned.push_back(f);
+  }
+  // Controls: a model fine-tuned with exact products from the same base with the same epochs,
+  // batch, lr, seed and images, scored at the other model's multiplier.
+  for (Finetuned& f : tuned) {
+    if (f.spec.method == lmul::Method::exact)
+      continue;
+    for (std::size_t c = 0; c < tuned.size(); ++c)
+      if (tuned[c].spec.method == lmul::Method::exact && tuned[c].recipe == f.recipe) {
+        f.control = c + 1;
+        f.control_spec = job(tuned[c].path, f.spec);
+        tuned[c].is_control = true;
+        break;
+      }
+  }
+  const bool controls =
+      std::any_of(tuned.begin(), tuned.end(), [](const Finetuned& f) { return f.control != 0; });
+
+  const lmul::MnistSet test = lmul::load_mnist(args.get("data", lmul::kDefaultMnistDir), false);
+  const std::size_t n =
+      std::size_t(args.get_int("limit", long(test.images.count), 1, long(test.images.count)));
+  const bool tty = isatty(fileno(stderr));
+  std::mutex report;
+  std::atomic<std::size_t> finished{0};
+  const auto start = std::chrono::steady_clock::now();
+  lmul::WorkerPool pool(threads);
+  pool.run(jobs.size(), [&](std::size_t k) {
+    const lmul::MlpInference net(models.at(jobs[k].model), jobs[k].spec);
+    jobs[k].result = lmul::evaluate(net, test.images.pixels.data(), test.labels.data(), n);
+    const std::size_t done = ++finished;
+    if (tty) {
+      const std::lock_guard<std::mutex> lock(report);
+      std::fprintf(stderr, "\r\033[Keval %zu/%zu", done, jobs.size());
+    }
+  });
+  const double wall =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (tty)
+    std::fprintf(stderr, "\r\033[K");
+
+  auto acc = [&](std::size_t j) { return jobs[j].result.accuracy; };
+  if (args.has("json")) {
+    nlohmann::json rows = nlohmann::json::array();
+    for (const Finetuned& f : tuned) {
+      auto cell = [&](std::size_t j) {
+        return nlohmann::json{{"accuracy", acc(j)}, {"correct", jobs[j].result.correct}};
+      };
+      rows.push_back({{"model", f.path},
+                      {"base_model", f.base_path},
+                      {"base_changed", f.base_changed},
+                      {"method", lmul::to_string(f.spec.method)},
+                      {"E", f.spec.format.E()},
+                      {"M", f.spec.format.M()},
+                      {"rounding", lmul::to_string(f.spec.rounding)},
+                      {"base_exact", cell(f.base_exact)},
+                      {"base_at_spec", cell(f.base_spec)},
+                      {"finetuned_at_spec", cell(f.tuned_spec)},
+                      {"finetuned_exact", cell(f.tuned_exact)}});
+      if (f.control)
+        rows.back()["control"] = {{"model", tuned[f.control - 1].path},
+                                  {"at_spec", cell(f.control_spec)}};
+    }
+    const nlohmann::json out = {
+        {"images", n}, {"threads", pool.size()}, {"wall_seconds", wall}, {"finetuned", rows}};
+    std::printf("%s\n", out.dump(2).c_str());
+    return 0;
+  }
+  std::printf("%zu test images; each fine-tuned model at the multiplier it was tuned for, next "
+              "to its base model\n\n",
+              n);
+  std::printf("| fine-tuned model | base model | multiplier | base, exact | base, at multiplier | "
+              "fine-tuned, at multiplier | change |%s fine-tuned, exact |\n"
+              "|---|---|---|--:|--:|--:|--:|%s--:|\n",
+              controls ? " exact fine-tune (control), at multiplier |" : "",
+              controls ? "--:|" : "");
+  for (const Finetuned& f : tuned) {
+    if (f.is_control)
+      continue;
+    std::printf("| `%s` | `%s`%s | %s | %s | %s | **%s** | %s |", stem_of(f.path).c_str(),
+                stem_of(f.base_path).c_str(), f.base_changed ? " (changed since!)" : "",
+                f.spec.describe().c_str(), percent(acc(f.base_exact)).c_str(),
+                percent(acc(f.base_spec)).c_str(), percent(acc(f.tuned_spec)).c_str(),
+                signed_points(acc(f.tuned_spec) - acc(f.base_spec)).c_str());
+    if (controls)
+      std::printf(" %s |", f.control ? percent(acc(f.control_spec)).c_str() : "—");
+    std::printf(" %s |\n", percent(acc(f.tuned_exact)).c_str());
+  }
+  std::printf("\nchange: fine-tuned minus base accuracy at the multiplier, in points.%s %zu "
+              "evaluations in %.1f s wall clock.\n",
+              controls ? " control: the same fine-tuning (base, epochs, batch, lr, seed, images) "
+                         "with exact products, scored at the multiplier."
+                       : "",
+              jobs.size(), wall);
+  return 0;
+}
+
+const lmul::cli::RegisterCommand
+    reg("eval", "test accuracy of a model for every method and format (or of fine-tuned models)",
+        run);
 
 } // namespace

