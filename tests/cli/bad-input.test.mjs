@@ -6,7 +6,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  closeSync, ftruncateSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
@@ -71,6 +73,20 @@ test('lmul eval --model: missing, unreadable and malformed model files', () => {
     [file('small.safetensors', safetensors(small, f32([1, 2, 3, 4, 5, 6, 7, 8]))), /small\.safetensors: the model maps 3 inputs to 2 outputs; MNIST needs 784 -> 10/],
   ];
   for (const [p, pattern] of bad) rejects(['eval', '--model', p, '--data', nowhere], pattern);
+});
+
+test('lmul eval --model: a header above the 100 MB limit', () => {
+  // A sparse file: 8-byte length 100000001, then that many (zero) bytes.
+  const p = path.join(dir, 'huge-header.safetensors');
+  const fd = openSync(p, 'w');
+  const length = Buffer.alloc(8);
+  length.writeBigUInt64LE(100000001n);
+  writeSync(fd, length);
+  ftruncateSync(fd, 8 + 100000001);
+  closeSync(fd);
+  rejects(['eval', '--model', p, '--data', nowhere],
+    /huge-header\.safetensors: safetensors: header length 100000001 exceeds the 100 MB limit/);
+  rmSync(p);
 });
 
 // ---- IDX (MNIST) ---------------------------------------------------------------------------
