@@ -1,15 +1,19 @@
-// Embind layer of the npm package: translates between the core's C++ types and JS values.
+// Embind layer of the npm package: translates between the core's C++ types and plain numbers.
 // No arithmetic and no policy here; wasm/index.js validates arguments and is the public API.
 //
 // Conventions (wasm/index.js relies on them):
-// - Typed arrays come in as emscripten::val and are copied into wasm memory with one
-//   TypedArray.set; results go out as new typed arrays or plain objects.
+// - Arrays travel through wasm memory: the wrapper asks for scratch space (buffer), writes the
+//   inputs there, passes their addresses, and reads the results at the address a call returns
+//   (or at an address it passed). Functions take and return only numbers, so the glue is small
+//   and a call creates no JS objects. Memory may grow during any call: the wrapper takes fresh
+//   views of HEAPU8 after each one.
 // - No C++ exception crosses into JS. Every entry point catches, records the error (its JS
-//   class name and message, see takeError) and returns a marker: NaN for numbers, null for
-//   objects, false for bools. The wrapper then calls takeError() and throws. This keeps the
-//   instance usable after any error and needs no exception support in the JS glue.
-// - Multiplier specs travel as four integers (method, E, M, rounding) so a call creates no
-//   Embind object; the only bound class is Model, owned by one JS handle with dispose().
+//   class name and message, see takeError) and returns a marker: 0 for addresses, false,
+//   -1 for counts, NaN for numbers. The wrapper then calls takeError() and throws.
+// - Multiplier specs travel as four integers (method, E, M, rounding). The only bound class is
+//   Model, owned by one JS object with dispose().
+// Result blocks are arrays of doubles; their layouts are documented at each function.
+#include <algorithm>
 #include <cstdint>
 #include <list>
 #include <malloc.h>
@@ -33,21 +37,19 @@
 
 namespace {
 
-using emscripten::val;
+using Address = uintptr_t;
+
+template <class T> T* at(Address a) { return reinterpret_cast<T*>(a); }
+template <class T> Address address(const T* p) { return reinterpret_cast<Address>(p); }
 
 // ---- errors -------------------------------------------------------------------------------
 
-struct PendingError {
-  bool set = false;
-  std::string type; // a JS error class name: RangeError, TypeError or Error
-  std::string message;
-};
-PendingError pending;
+std::string pending_error; // "RangeError\tmessage", or empty
 
 void record(const char* type, const char* message) {
-  pending.set = true;
-  pending.type = type;
-  pending.message = message;
+  pending_error = type;
+  pending_error += '\t';
+  pending_error += message;
 }
 
 // Runs f; on a C++ exception records it and returns `marker` instead.
@@ -70,14 +72,10 @@ template <class R, class F> R guarded(R marker, F&& f) {
   return marker;
 }
 
-// {type, message} of the last error, or null; clears it.
-val take_error() {
-  if (!pending.set)
-    return val::null();
-  val e = val::object();
-  e.set("type", pending.type);
-  e.set("message", pending.message);
-  pending = PendingError{};
+// "Type\tmessage" of the last error, or ""; clears it.
+std::string take_error() {
+  std::string e;
+  e.swap(pending_error);
   return e;
 }
 
@@ -97,38 +95,26 @@ lmul::MulSpec make_spec(int method, int E, int M, int rounding) {
   return spec;
 }
 
-// Copies a JS typed array of T (already checked by the wrapper) into v, reusing its storage.
-template <class T> void copy_in(const val& array, std::vector<T>& v) {
-  v.resize(array["length"].as<std::size_t>());
-  if (!v.empty())
-    val(emscripten::typed_memory_view(v.size(), v.data())).call<void>("set", array);
+// Error statistics block: count, zeros, nonfinite, mean, median, max, bias, then the histogram
+// counts (histogram_edges().size() - 1 of them).
+void append_stats(std::vector<double>& out, const lmul::ErrorStats& s) {
+  out.insert(out.end(), {double(s.count), double(s.zeros), double(s.nonfinite), s.mean, s.median,
+                         s.max, s.bias});
+  out.insert(out.end(), s.histogram.counts.begin(), s.histogram.counts.end());
 }
 
-template <class T> val copy_out(const char* array_type, const T* data, std::size_t n) {
-  return val::global(array_type).new_(emscripten::typed_memory_view(n, data));
+std::vector<uint8_t> scratch; // inputs written by the wrapper
+std::vector<double> result;   // the last result block of a free function
+
+// ---- free functions -----------------------------------------------------------------------
+
+// Address of at least `bytes` bytes of scratch memory (valid until the next buffer call), or 0.
+Address buffer(double bytes) {
+  return guarded(Address(0), [&] {
+    scratch.resize(std::size_t(bytes) + 16);
+    return address(scratch.data());
+  });
 }
-
-val stats_to_js(const lmul::ErrorStats& s) {
-  val o = val::object();
-  o.set("count", double(s.count));
-  o.set("zeros", double(s.zeros));
-  o.set("nonfinite", double(s.nonfinite));
-  o.set("mean", s.mean);
-  o.set("median", s.median);
-  o.set("max", s.max);
-  o.set("bias", s.bias);
-  std::vector<double> counts(s.histogram.counts.begin(), s.histogram.counts.end());
-  val h = val::object();
-  h.set("edges", copy_out("Float64Array", s.histogram.edges.data(), s.histogram.edges.size()));
-  h.set("counts", copy_out("Float64Array", counts.data(), counts.size()));
-  o.set("histogram", h);
-  return o;
-}
-
-// Scratch buffers reused across calls so repeated calls do not churn the heap.
-std::vector<float> scratch_a, scratch_b, scratch_out;
-
-// ---- multipliers --------------------------------------------------------------------------
 
 float mul(float a, float b, int method, int E, int M, int rounding) {
   return guarded(lmul::float_of(lmul::kCanonicalNaN),
@@ -142,51 +128,53 @@ float quantize(float x, int E, int M, int rounding) {
   });
 }
 
-// out[i] = a[i] * b[i] (SIMD kernel); a, b, out: Float32Arrays of one length.
-bool mul_into(val a, val b, val out, int method, int E, int M, int rounding) {
+// out[i] = a[i] * b[i] for n floats (the SIMD kernel).
+bool mul_into(Address a, Address b, Address out, double n, int method, int E, int M, int rounding) {
   return guarded(false, [&] {
-    const lmul::MulSpec spec = make_spec(method, E, M, rounding);
-    copy_in(a, scratch_a);
-    copy_in(b, scratch_b);
-    if (scratch_a.size() != scratch_b.size())
-      throw std::invalid_argument("a and b must have the same length");
-    scratch_out.resize(scratch_a.size());
-    lmul::multiply_elementwise(spec, scratch_a.data(), scratch_b.data(), scratch_out.data(),
-                               scratch_out.size());
-    out.call<void>("set",
-                   val(emscripten::typed_memory_view(scratch_out.size(), scratch_out.data())));
+    lmul::multiply_elementwise(make_spec(method, E, M, rounding), at<float>(a), at<float>(b),
+                               at<float>(out), std::size_t(n));
     return true;
   });
 }
 
-val error_stats(val a, val b, int method, int E, int M, int rounding) {
-  return guarded(val::null(), [&] {
-    const lmul::MulSpec spec = make_spec(method, E, M, rounding);
-    std::vector<float> va, vb; // whole arrays: the median needs every pair
-    copy_in(a, va);
-    copy_in(b, vb);
-    if (va.size() != vb.size())
-      throw std::invalid_argument("a and b must have the same length");
-    return stats_to_js(lmul::error_stats(spec, va.data(), vb.data(), va.size()));
+// Address of an error statistics block for the n pairs a[i], b[i], or 0.
+Address error_stats(Address a, Address b, double n, int method, int E, int M, int rounding) {
+  return guarded(Address(0), [&] {
+    const lmul::ErrorStats s = lmul::error_stats(make_spec(method, E, M, rounding), at<float>(a),
+                                                 at<float>(b), std::size_t(n));
+    result.clear();
+    append_stats(result, s);
+    return address(result.data());
   });
 }
 
-val histogram_edges() {
-  return guarded(val::null(), [] {
+// Address of [number of edges, edges...] of the error histograms.
+Address histogram_edges() {
+  static std::vector<double> block;
+  if (block.empty()) {
     const std::vector<double> e = lmul::histogram_edges();
-    return copy_out("Float64Array", e.data(), e.size());
+    block.push_back(double(e.size()));
+    block.insert(block.end(), e.begin(), e.end());
+  }
+  return address(block.data());
+}
+
+// 784 floats at out from width * height floats at gray.
+bool preprocess(Address gray, double width, double height, Address out) {
+  return guarded(false, [&] {
+    const lmul::DigitInput d =
+        lmul::preprocess_digit(at<float>(gray), std::size_t(width), std::size_t(height));
+    std::copy(d.pixels.begin(), d.pixels.end(), at<float>(out));
+    return true;
   });
 }
 
-// ---- preprocessing ------------------------------------------------------------------------
-
-val preprocess(val gray, double width, double height) {
-  return guarded(val::null(), [&] {
-    copy_in(gray, scratch_a);
-    const lmul::DigitInput d =
-        lmul::preprocess_digit(scratch_a.data(), std::size_t(width), std::size_t(height));
-    return copy_out("Float32Array", d.pixels.data(), d.pixels.size());
-  });
+// [wasm memory bytes, bytes handed out by malloc]
+Address memory() {
+  static double block[2];
+  block[0] = double(emscripten_get_heap_size());
+  block[1] = double(mallinfo().uordblks);
+  return address(block);
 }
 
 // ---- models -------------------------------------------------------------------------------
@@ -196,89 +184,75 @@ class Model {
 public:
   static constexpr std::size_t kCachedSpecs = 8;
 
-  bool load(val bytes) {
+  bool load(Address bytes, double size) {
     return guarded(false, [&] {
-      std::vector<uint8_t> data;
-      copy_in(bytes, data);
-      lmul::SafetensorsContent content = lmul::parse_safetensors(data.data(), data.size());
+      lmul::SafetensorsContent content =
+          lmul::parse_safetensors(at<uint8_t>(bytes), std::size_t(size));
+      cache_.clear();
       mlp_ = lmul::mlp_from_tensors(content.tensors);
       metadata_ = std::move(content.metadata);
-      cache_.clear();
       return true;
     });
   }
 
-  val sizes() const {
-    return guarded(val::null(), [&] {
-      const std::vector<std::size_t> s = mlp_.sizes();
-      const std::vector<double> d(s.begin(), s.end());
-      return copy_out("Float64Array", d.data(), d.size());
-    });
+  // Address of [number of sizes, sizes...], input first.
+  Address sizes() {
+    block_.clear();
+    const std::vector<std::size_t> s = mlp_.sizes();
+    block_.push_back(double(s.size()));
+    block_.insert(block_.end(), s.begin(), s.end());
+    return address(block_.data());
   }
 
-  val metadata() const {
-    return guarded(val::null(), [&] {
-      val o = val::object();
-      for (const auto& [key, value] : metadata_)
-        o.set(key, value);
-      return o;
-    });
+  emscripten::val metadata() const {
+    emscripten::val o = emscripten::val::object();
+    for (const auto& [key, value] : metadata_)
+      o.set(key, value);
+    return o;
   }
 
-  // {digit, logits, probs, errors}: errors is null unless with_errors.
-  val predict(val x, int method, int E, int M, int rounding, bool with_errors) {
-    return guarded(val::null(), [&] {
+  // Address of [digit, logits..., probs..., error statistics block if with_errors] for the
+  // input_size floats at x, or 0.
+  Address predict(Address x, int method, int E, int M, int rounding, bool with_errors) {
+    return guarded(Address(0), [&] {
       const lmul::MlpInference& net = inference(make_spec(method, E, M, rounding));
-      copy_in(x, input_);
-      if (input_.size() != mlp_.input_size())
-        throw std::invalid_argument("the input has " + std::to_string(input_.size()) +
-                                    " values, the model takes " +
-                                    std::to_string(mlp_.input_size()));
-      logits_.resize(mlp_.output_size());
-      probs_.resize(mlp_.output_size());
-      val errors = val::null();
+      const std::size_t n = mlp_.output_size();
+      logits_.resize(n);
+      probs_.resize(n);
       if (with_errors) {
         lmul::ErrorAccumulator acc;
-        net.logits_with_errors(input_.data(), logits_.data(), acc);
-        errors = stats_to_js(acc.finish());
+        net.logits_with_errors(at<float>(x), logits_.data(), acc);
+        stats_ = acc.finish();
       } else {
-        net.logits(input_.data(), logits_.data());
+        net.logits(at<float>(x), logits_.data());
       }
-      lmul::softmax(logits_.data(), logits_.size(), probs_.data());
-      val r = val::object();
-      r.set("digit", lmul::argmax(logits_.data(), logits_.size()));
-      r.set("probs", copy_out("Float32Array", probs_.data(), probs_.size()));
-      r.set("logits", copy_out("Float32Array", logits_.data(), logits_.size()));
-      r.set("errors", errors);
-      return r;
+      lmul::softmax(logits_.data(), n, probs_.data());
+      block_.clear();
+      block_.push_back(lmul::argmax(logits_.data(), n));
+      block_.insert(block_.end(), logits_.begin(), logits_.end());
+      block_.insert(block_.end(), probs_.begin(), probs_.end());
+      if (with_errors)
+        append_stats(block_, stats_);
+      return address(block_.data());
     });
   }
 
-  // {correct, total, predictions: Uint8Array} over the images of one chunk.
-  val evaluate(val images, val labels, int method, int E, int M, int rounding) {
-    return guarded(val::null(), [&] {
-      const lmul::MlpInference& net = inference(make_spec(method, E, M, rounding));
-      copy_in(images, pixels_);
-      copy_in(labels, labels_);
-      if (pixels_.size() != labels_.size() * mlp_.input_size())
-        throw std::invalid_argument("images must hold labels.length * " +
-                                    std::to_string(mlp_.input_size()) + " pixels");
+  // Predictions of n images (input_size bytes each) written to out; returns how many match
+  // labels, or -1.
+  double evaluate(Address images, Address labels, double n, Address out, int method, int E, int M,
+                  int rounding) {
+    return guarded(-1.0, [&] {
       const lmul::EvalResult e =
-          lmul::evaluate(net, pixels_.data(), labels_.data(), labels_.size());
-      val r = val::object();
-      r.set("correct", double(e.correct));
-      r.set("total", double(e.total));
-      r.set("predictions", copy_out("Uint8Array", e.predictions.data(), e.predictions.size()));
-      return r;
+          lmul::evaluate(inference(make_spec(method, E, M, rounding)), at<uint8_t>(images),
+                         at<uint8_t>(labels), std::size_t(n));
+      std::copy(e.predictions.begin(), e.predictions.end(), at<uint8_t>(out));
+      return double(e.correct);
     });
   }
-
-  // Drops the prepared inference objects (the wrapper calls this before delete()).
-  void clear_cache() { cache_.clear(); }
-  double cached_specs() const { return double(cache_.size()); }
 
 private:
-  const lmul::MlpInference& inference(const lmul::MulSpec& spec) {
+  // Out of line: predict and evaluate share it (it inlines the MlpInference destructor).
+  __attribute__((noinline)) const lmul::MlpInference& inference(const lmul::MulSpec& spec) {
     for (auto it = cache_.begin(); it != cache_.end(); ++it) {
       const lmul::MulSpec& s = (*it)->spec();
       if (s.method == spec.method && s.format == spec.format && s.rounding == spec.rounding) {
@@ -296,26 +270,18 @@ private:
 
   lmul::Mlp mlp_;
   std::map<std::string, std::string> metadata_;
-  std::list<std::unique_ptr<lmul::MlpInference>> cache_; // point into mlp_
-  std::vector<float> input_, logits_, probs_;
-  std::vector<uint8_t> pixels_, labels_;
+  std::list<std::unique_ptr<lmul::MlpInference>> cache_; // they point into mlp_
+  std::vector<float> logits_, probs_;
+  lmul::ErrorStats stats_;
+  std::vector<double> block_; // the last result block
 };
-
-// ---- diagnostics --------------------------------------------------------------------------
-
-// {heapBytes, mallocBytes}: the size of wasm memory and the bytes malloc has handed out.
-val memory() {
-  val o = val::object();
-  o.set("heapBytes", double(emscripten_get_heap_size()));
-  o.set("mallocBytes", double(mallinfo().uordblks));
-  return o;
-}
 
 } // namespace
 
 EMSCRIPTEN_BINDINGS(lmul) {
   using namespace emscripten;
   function("takeError", &take_error);
+  function("buffer", &buffer);
   function("mul", &mul);
   function("quantize", &quantize);
   function("mulInto", &mul_into);
@@ -329,7 +295,5 @@ EMSCRIPTEN_BINDINGS(lmul) {
       .function("sizes", &Model::sizes)
       .function("metadata", &Model::metadata)
       .function("predict", &Model::predict)
-      .function("evaluate", &Model::evaluate)
-      .function("clearCache", &Model::clear_cache)
-      .function("cachedSpecs", &Model::cached_specs);
+      .function("evaluate", &Model::evaluate);
 }

@@ -237,31 +237,70 @@ export async function createLMul(options) {
 
 // ---- the instance -------------------------------------------------------------------------
 
-// The module's pending error ({ type, message }) as a JS error of the class it asked for.
-function errorFrom(e, where) {
-  const Cls = e.type === 'RangeError' ? RangeError : e.type === 'TypeError' ? TypeError : Error;
-  return new Cls(`${where}: ${e.message}`);
-}
+// The module's raw interface (wasm/bindings.cpp): numbers in and out, arrays through memory.
+class Wasm {
+  constructor(mod) {
+    this.mod = mod;
+    this.edges = null;
+  }
 
-function moduleError(mod, where) {
-  const e = mod.takeError();
-  return e ? errorFrom(e, where) : new Error(`${where}: the WebAssembly module failed without a message`);
-}
+  // The pending C++ error ("Type\tmessage") as a JS error of that class, or null; clears it.
+  pendingError(where) {
+    const e = this.mod.takeError();
+    const tab = e.indexOf('\t');
+    if (tab < 0) return null;
+    const type = e.slice(0, tab);
+    const Cls = type === 'RangeError' ? RangeError : type === 'TypeError' ? TypeError : Error;
+    return new Cls(`${where}: ${e.slice(tab + 1)}`);
+  }
 
-let histogramEdges = null;
+  // The error of a call that returned its failure marker.
+  error(where) {
+    return this.pendingError(where) ?? new Error(`${where}: the WebAssembly module failed without a message`);
+  }
 
-function statsOf(raw) {
-  histogramEdges ??= Object.freeze(Array.from(raw.histogram.edges));
-  return {
-    count: raw.count,
-    zeros: raw.zeros,
-    nonfinite: raw.nonfinite,
-    mean: raw.mean,
-    median: raw.median,
-    max: raw.max,
-    bias: raw.bias,
-    histogram: { edges: histogramEdges, counts: Array.from(raw.histogram.counts) },
-  };
+  // Scratch memory for `bytes` bytes of input; its address.
+  buffer(bytes, where) {
+    const p = this.mod.buffer(bytes);
+    if (!p) throw this.error(where);
+    return p;
+  }
+
+  // Fresh views: memory can grow during any call, which detaches older views.
+  f32(p, n) {
+    return new Float32Array(this.mod.HEAPU8.buffer, p, n);
+  }
+  f64(p, n) {
+    return new Float64Array(this.mod.HEAPU8.buffer, p, n);
+  }
+  u8(p, n) {
+    return new Uint8Array(this.mod.HEAPU8.buffer, p, n);
+  }
+
+  histogramEdges() {
+    if (!this.edges) {
+      const p = this.mod.histogramEdges();
+      const n = this.f64(p, 1)[0];
+      this.edges = Object.freeze(Array.from(this.f64(p + 8, n)));
+    }
+    return this.edges;
+  }
+
+  // An error statistics block (bindings.cpp append_stats) at address p as an object.
+  stats(p) {
+    const edges = this.histogramEdges();
+    const v = this.f64(p, 7 + edges.length - 1);
+    return {
+      count: v[0],
+      zeros: v[1],
+      nonfinite: v[2],
+      mean: v[3],
+      median: v[4],
+      max: v[5],
+      bias: v[6],
+      histogram: { edges, counts: Array.from(v.subarray(7)) },
+    };
+  }
 }
 
 const registry = typeof FinalizationRegistry === 'function'
@@ -269,12 +308,12 @@ const registry = typeof FinalizationRegistry === 'function'
   : null;
 
 class LMul {
-  #mod;
+  #w;
   #modelUrl;
   #defaultBytes = null;
 
   constructor(mod, modelUrl) {
-    this.#mod = mod;
+    this.#w = new Wasm(mod);
     this.#modelUrl = modelUrl;
   }
 
@@ -287,10 +326,10 @@ class LMul {
     checkNumber(where, 'a', a);
     checkNumber(where, 'b', b);
     const s = specOf(where, checkOptionsObject(where, opts, SPEC_KEYS));
-    const r = this.#mod.mul(a, b, s[0], s[1], s[2], s[3]);
-    if (r !== r) { // NaN: a result, or the marker of an error
-      const e = this.#mod.takeError();
-      if (e) throw errorFrom(e, where);
+    const r = this.#w.mod.mul(a, b, s[0], s[1], s[2], s[3]);
+    if (r !== r) { // NaN: a product, or the marker of an error
+      const e = this.#w.pendingError(where);
+      if (e) throw e;
     }
     return r;
   }
@@ -306,12 +345,14 @@ class LMul {
       checkFloat32Array(where, 'out', out);
       if (out.length !== a.length) throw new RangeError(`${where}: out must have the length of a (${a.length}), got ${out.length}`);
     }
+    const w = this.#w;
     for (let i = 0; i < a.length; i += MUL_CHUNK) {
-      const end = Math.min(a.length, i + MUL_CHUNK);
-      const whole = i === 0 && end === a.length;
-      const ok = this.#mod.mulInto(whole ? a : a.subarray(i, end), whole ? b : b.subarray(i, end),
-        whole ? out : out.subarray(i, end), s[0], s[1], s[2], s[3]);
-      if (!ok) throw moduleError(this.#mod, where);
+      const n = Math.min(a.length, i + MUL_CHUNK) - i;
+      const p = w.buffer(12 * n, where);
+      w.f32(p, n).set(a.subarray(i, i + n));
+      w.f32(p + 4 * n, n).set(b.subarray(i, i + n));
+      if (!w.mod.mulInto(p, p + 4 * n, p + 8 * n, n, s[0], s[1], s[2], s[3])) throw w.error(where);
+      out.set(w.f32(p + 8 * n, n), i);
     }
     return out;
   }
@@ -320,10 +361,10 @@ class LMul {
     const where = 'lm.quantize';
     checkNumber(where, 'x', x);
     const s = specOf(where, checkOptionsObject(where, opts, SPEC_KEYS));
-    const r = this.#mod.quantize(x, s[1], s[2], s[3]);
+    const r = this.#w.mod.quantize(x, s[1], s[2], s[3]);
     if (r !== r) {
-      const e = this.#mod.takeError();
-      if (e) throw errorFrom(e, where);
+      const e = this.#w.pendingError(where);
+      if (e) throw e;
     }
     return r;
   }
@@ -334,9 +375,13 @@ class LMul {
     checkFloat32Array(where, 'b', b);
     if (a.length !== b.length) throw new RangeError(`${where}: a and b must have the same length, got ${a.length} and ${b.length}`);
     const s = specOf(where, checkOptionsObject(where, opts, SPEC_KEYS));
-    const raw = this.#mod.errorStats(a, b, s[0], s[1], s[2], s[3]);
-    if (raw === null) throw moduleError(this.#mod, where);
-    return statsOf(raw);
+    const w = this.#w, n = a.length;
+    const p = w.buffer(8 * n, where);
+    w.f32(p, n).set(a);
+    w.f32(p + 4 * n, n).set(b);
+    const r = w.mod.errorStats(p, p + 4 * n, n, s[0], s[1], s[2], s[3]);
+    if (!r) throw w.error(where);
+    return w.stats(r);
   }
 
   preprocess(gray, width, height) {
@@ -346,9 +391,11 @@ class LMul {
     checkInteger(where, 'height', height, 1, 16384);
     if (gray.length !== width * height)
       throw new RangeError(`${where}: gray must hold width * height = ${width} * ${height} = ${width * height} values, got ${gray.length}`);
-    const r = this.#mod.preprocess(gray, width, height);
-    if (r === null) throw moduleError(this.#mod, where);
-    return r;
+    const w = this.#w, n = gray.length;
+    const p = w.buffer(4 * (n + 784), where);
+    w.f32(p, n).set(gray);
+    if (!w.mod.preprocess(p, width, height, p + 4 * n)) throw w.error(where);
+    return w.f32(p + 4 * n, 784).slice();
   }
 
   async loadModel(bytes) {
@@ -378,18 +425,22 @@ class LMul {
 
   /** Diagnostics: wasm memory size, bytes malloc has handed out, live Embind value handles. */
   memory() {
-    const m = this.#mod.memory();
-    return { heapBytes: m.heapBytes, mallocBytes: m.mallocBytes, valHandles: this.#mod.count_emval_handles() };
+    const w = this.#w;
+    const v = w.f64(w.mod.memory(), 2);
+    return { heapBytes: v[0], mallocBytes: v[1], valHandles: w.mod.count_emval_handles() };
   }
 
   #load(view, where) {
-    const handle = new this.#mod.Model();
-    if (!handle.load(view)) {
-      const e = moduleError(this.#mod, where);
+    const w = this.#w;
+    const p = w.buffer(view.length, where);
+    w.u8(p, view.length).set(view);
+    const handle = new w.mod.Model();
+    if (!handle.load(p, view.length)) {
+      const e = w.error(where);
       handle.delete();
       throw e;
     }
-    return new LMulModel(this.#mod, handle);
+    return new LMulModel(w, handle);
   }
 }
 
@@ -397,15 +448,17 @@ const PREDICT_KEYS = [...SPEC_KEYS, 'errors'];
 const EVALUATE_KEYS = [...SPEC_KEYS, 'signal', 'chunkSize'];
 
 class LMulModel {
-  #mod;
+  #w;
   #handle;
   #layers;
   #metadata;
 
-  constructor(mod, handle) {
-    this.#mod = mod;
+  constructor(w, handle) {
+    this.#w = w;
     this.#handle = handle;
-    this.#layers = Object.freeze(Array.from(handle.sizes()));
+    const p = handle.sizes();
+    const n = w.f64(p, 1)[0];
+    this.#layers = Object.freeze(Array.from(w.f64(p + 8, n)));
     this.#metadata = Object.freeze(handle.metadata());
     registry?.register(this, handle, this);
   }
@@ -438,18 +491,28 @@ class LMulModel {
     const where = 'model.predict';
     const handle = this.#live(where);
     checkFloat32Array(where, 'pixels', pixels);
-    if (pixels.length !== this.inputSize)
-      throw new RangeError(`${where}: pixels must hold ${this.inputSize} values (the model's input size), got ${pixels.length}`);
-    for (let i = 0; i < pixels.length; ++i)
+    const n = this.inputSize, classes = this.outputSize;
+    if (pixels.length !== n)
+      throw new RangeError(`${where}: pixels must hold ${n} values (the model's input size), got ${pixels.length}`);
+    for (let i = 0; i < n; ++i)
       if (!Number.isFinite(pixels[i])) throw new RangeError(`${where}: pixels[${i}] is ${pixels[i]}; inputs must be finite (MNIST models expect 0..1)`);
     const o = checkOptionsObject(where, opts, PREDICT_KEYS);
     const s = modelSpec(specOf(where, o));
     if (o.errors !== undefined && typeof o.errors !== 'boolean')
       throw new TypeError(`${where}: opts.errors must be a boolean, got ${describe(o.errors)}`);
     const withErrors = o.errors !== false;
-    const r = handle.predict(pixels, s[0], s[1], s[2], s[3], withErrors);
-    if (r === null) throw moduleError(this.#mod, where);
-    return { digit: r.digit, probs: r.probs, logits: r.logits, errors: withErrors ? statsOf(r.errors) : null };
+    const w = this.#w;
+    const p = w.buffer(4 * n, where);
+    w.f32(p, n).set(pixels);
+    const r = handle.predict(p, s[0], s[1], s[2], s[3], withErrors);
+    if (!r) throw w.error(where);
+    const v = w.f64(r, 1 + 2 * classes);
+    return {
+      digit: v[0],
+      probs: Float32Array.from(v.subarray(1 + classes)),
+      logits: Float32Array.from(v.subarray(1, 1 + classes)),
+      errors: withErrors ? w.stats(r + 8 * (1 + 2 * classes)) : null,
+    };
   }
 
   #evalArgs(where, images, labels, opts, onProgress) {
@@ -468,13 +531,17 @@ class LMulModel {
     return { s, chunk, signal: checkSignal(where, o.signal), onProgress: checkOnProgress(where, onProgress) };
   }
 
-  // One chunk [start, end): adds to acc.
+  // Images [start, end): adds to acc.
   #evalChunk(where, images, labels, s, start, end, acc) {
-    const per = this.inputSize;
-    const r = this.#live(where).evaluate(images.subarray(start * per, end * per), labels.subarray(start, end), s[0], s[1], s[2], s[3]);
-    if (r === null) throw moduleError(this.#mod, where);
-    acc.correct += r.correct;
-    acc.predictions.set(r.predictions, start);
+    const handle = this.#live(where);
+    const w = this.#w, per = this.inputSize, n = end - start;
+    const p = w.buffer(n * (per + 2), where); // images, labels, predictions
+    w.u8(p, n * per).set(images.subarray(start * per, end * per));
+    w.u8(p + n * per, n).set(labels.subarray(start, end));
+    const correct = handle.evaluate(p, p + n * per, n, p + n * (per + 1), s[0], s[1], s[2], s[3]);
+    if (correct < 0) throw w.error(where);
+    acc.correct += correct;
+    acc.predictions.set(w.u8(p + n * (per + 1), n), start);
   }
 
   evaluate(images, labels, opts, onProgress) {

@@ -11,10 +11,15 @@
 
 #include <nlohmann/json.hpp>
 
+#include "json_reader.hpp"
+
 namespace lmul {
 
 namespace {
+// Headers are read with json_reader, which keeps nlohmann::json out of the npm package's .wasm
+// (see json_reader.hpp); save_mlp still writes them with nlohmann::json.
 using json = nlohmann::json;
+using Json = lmul::json_reader::Value;
 
 constexpr std::size_t kHeaderLengthBytes = 8;
 // The reference implementation refuses headers above 100 MB; so do we.
@@ -51,10 +56,10 @@ void write_f32_le(float x, std::vector<uint8_t>& out) {
 
 // A JSON value for an error message: scalars in full (strings shortened), containers by type
 // only, since dumping an arbitrarily nested value from a hostile file could recurse deeply.
-std::string describe(const json& v) {
+std::string describe(const Json& v) {
   if (v.is_structured())
     return std::string("a JSON ") + v.type_name();
-  std::string text = v.dump(-1, ' ', false, json::error_handler_t::replace);
+  std::string text = v.dump_scalar();
   if (text.size() > 40)
     text = text.substr(0, 37) + "...";
   return text;
@@ -73,10 +78,10 @@ std::string shape_text(const std::vector<uint64_t>& dims) {
 }
 
 // A non-negative JSON integer that fits in uint64 (rejects floats, negatives, booleans).
-uint64_t unsigned_field(const json& v, const std::string& what) {
-  if (!v.is_number_unsigned())
+uint64_t unsigned_field(const Json& v, const std::string& what) {
+  if (!v.is_unsigned)
     fail(what + " must be a non-negative integer, got " + describe(v));
-  return v.get<uint64_t>();
+  return v.unsigned_value;
 }
 
 struct Entry {
@@ -85,28 +90,27 @@ struct Entry {
   uint64_t begin = 0, end = 0;
 };
 
-Entry parse_entry(const std::string& name, const json& v, uint64_t buffer_size) {
+Entry parse_entry(const std::string& name, const Json& v, uint64_t buffer_size) {
   const std::string where = "tensor '" + name + "'";
   if (!v.is_object())
     fail(where + " must be a JSON object, got " + std::string(v.type_name()));
   for (const char* field : {"dtype", "shape", "data_offsets"})
-    if (!v.contains(field))
+    if (!v.find(field))
       fail(where + " has no \"" + field + "\"");
-  const json& dtype = v["dtype"];
+  const Json& dtype = *v.find("dtype");
   if (!dtype.is_string())
     fail(where + " dtype must be a string, got " + describe(dtype));
-  if (dtype.get<std::string>() != "F32")
-    fail(where + " has dtype " + dtype.get<std::string>() +
-         "; only F32 (fp32 little-endian) is supported");
+  if (dtype.text != "F32")
+    fail(where + " has dtype " + dtype.text + "; only F32 (fp32 little-endian) is supported");
 
   Entry e;
   e.name = name;
-  const json& shape = v["shape"];
+  const Json& shape = *v.find("shape");
   if (!shape.is_array())
     fail(where + " shape must be an array, got " + describe(shape));
   uint64_t count = 1;
   std::vector<uint64_t> dims;
-  for (const json& d : shape) {
+  for (const Json& d : shape.items) {
     const uint64_t n = unsigned_field(d, where + " shape entry");
     dims.push_back(n);
     // Counts beyond the buffer are caught below; saturate instead of overflowing.
@@ -114,13 +118,13 @@ Entry parse_entry(const std::string& name, const json& v, uint64_t buffer_size) 
     e.shape.push_back(std::size_t(std::min<uint64_t>(n, std::numeric_limits<std::size_t>::max())));
   }
 
-  const json& offsets = v["data_offsets"];
-  if (!offsets.is_array() || offsets.size() != 2)
-    fail(
-        where + " data_offsets must be an array [begin, end], got " +
-        (offsets.is_array() ? "an array of " + std::to_string(offsets.size()) : describe(offsets)));
-  e.begin = unsigned_field(offsets[0], where + " data_offsets begin");
-  e.end = unsigned_field(offsets[1], where + " data_offsets end");
+  const Json& offsets = *v.find("data_offsets");
+  if (!offsets.is_array() || offsets.items.size() != 2)
+    fail(where + " data_offsets must be an array [begin, end], got " +
+         (offsets.is_array() ? "an array of " + std::to_string(offsets.items.size())
+                             : describe(offsets)));
+  e.begin = unsigned_field(offsets.items[0], where + " data_offsets begin");
+  e.end = unsigned_field(offsets.items[1], where + " data_offsets end");
   if (e.begin > e.end)
     fail(where + " data_offsets [" + std::to_string(e.begin) + ", " + std::to_string(e.end) +
          "] end before they begin");
@@ -187,10 +191,10 @@ SafetensorsContent parse_safetensors(const uint8_t* data, std::size_t size) {
   if (header_length > kMaxHeaderBytes)
     fail("header length " + std::to_string(header_length) + " exceeds the 100 MB limit");
   const uint8_t* header_begin = data + kHeaderLengthBytes;
-  json header;
+  Json header;
   try {
-    header = json::parse(header_begin, header_begin + header_length);
-  } catch (const json::exception& e) {
+    header = lmul::json_reader::parse(header_begin, std::size_t(header_length));
+  } catch (const lmul::json_reader::ParseError& e) {
     fail(std::string("header is not valid JSON (") + e.what() + ")");
   }
   if (!header.is_object())
@@ -200,19 +204,18 @@ SafetensorsContent parse_safetensors(const uint8_t* data, std::size_t size) {
   const uint8_t* buffer = header_begin + header_length;
   SafetensorsContent content;
   std::vector<Entry> entries;
-  for (auto it = header.begin(); it != header.end(); ++it) {
-    if (it.key() == kMetadataKey) {
-      if (!it.value().is_object())
-        fail("__metadata__ must be an object of strings, got " +
-             std::string(it.value().type_name()));
-      for (auto m = it.value().begin(); m != it.value().end(); ++m) {
-        if (!m.value().is_string())
-          fail("__metadata__ value '" + m.key() + "' must be a string, got " + describe(m.value()));
-        content.metadata[m.key()] = m.value().get<std::string>();
+  for (const auto& [key, value] : header.members) {
+    if (key == kMetadataKey) {
+      if (!value.is_object())
+        fail("__metadata__ must be an object of strings, got " + std::string(value.type_name()));
+      for (const auto& [name, text] : value.members) {
+        if (!text.is_string())
+          fail("__metadata__ value '" + name + "' must be a string, got " + describe(text));
+        content.metadata[name] = text.text;
       }
       continue;
     }
-    entries.push_back(parse_entry(it.key(), it.value(), buffer_size));
+    entries.push_back(parse_entry(key, value, buffer_size));
   }
   check_layout(entries, buffer_size);
 

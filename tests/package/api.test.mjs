@@ -145,6 +145,22 @@ test('mulArray: out parameter, aliasing, empty and long arrays (chunked)', () =>
   assert.deepEqual(lm.mulArray(a.subarray(5, 9), b.subarray(5, 9)), want.subarray(5, 9));
 });
 
+test('memory growth during a call: results stay right, the instance keeps working', () => {
+  // 3 million pairs need 24 MB of input, more than the initial 16 MB of wasm memory.
+  const n = 3_000_000;
+  const before = lm.memory().heapBytes;
+  const a = Float32Array.from({ length: n }, (_, i) => 1 + (i % 1000) / 1000);
+  const b = Float32Array.from({ length: n }, (_, i) => 2 - (i % 777) / 777);
+  const s = lm.errorStats(a, b, { method: 'float', M: 3 });
+  assert.ok(lm.memory().heapBytes > before, 'the heap grew');
+  assert.equal(s.count, n);
+  const small = lm.errorStats(a.subarray(0, 777000), b.subarray(0, 777000), { method: 'float', M: 3 });
+  assert.ok(Math.abs(s.mean - small.mean) < 1e-3, `${s.mean} vs ${small.mean}`);
+  const out = lm.mulArray(a, b);
+  for (const i of [0, 1, 65536, 1234567, n - 1]) assert.ok(sameFloat(out[i], lm.mul(a[i], b[i])));
+  assert.equal(model.predict(pixelsOf(mnist.images, 0)).digit, 7);
+});
+
 test('errorStats: counts, histogram and known values', () => {
   const r = rng(5);
   const n = 10000;

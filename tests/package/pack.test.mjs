@@ -10,7 +10,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { root, wasmPath, mnistTest } from './helpers.mjs';
 
 const KB = 1024;
-const WASM_BUDGET = 200 * KB;
+const WASM_BUDGET = 200 * 1000; // the stricter reading of "200 KB"
 const TARBALL_BUDGET = 4 * KB * KB;
 
 let tmp, tarball, packInfo;
