@@ -18,6 +18,10 @@
 //  - round_to_format on arbitrary doubles equals the reference;
 //  - multiply() for all four methods equals the reference (NaN by class), is commutative and
 //    signs by XOR; every policy's SIMD product equals its scalar product;
+//  - error_stats (NUMERICS.md section 4): counts of pairs, zeros and non-finite exact products,
+//    the maximum relative error and every histogram bin equal a plain recount (bins found by a
+//    linear search over histogram_edges(), not the library's lookup table); the median lies
+//    between the smallest and largest relative error;
 //  - the SIMD kernels (multiply_elementwise, dot, DenseLayer / dense_forward, which take the
 //    packed fast paths when they prove them safe) equal the scalar references of
 //    kernels_scalar.hpp bit for bit, and when no quantized weight is inf or NaN the dense
@@ -34,6 +38,7 @@
 
 #include "fuzz_check.hpp"
 #include "lmul/kernels_scalar.hpp"
+#include "lmul/stats.hpp"
 
 namespace {
 using namespace lmul;
@@ -271,6 +276,52 @@ void check_products(const std::vector<float>& a, const std::vector<float>& b, co
   }
 }
 
+void check_error_stats(const MulSpec& spec, const std::vector<float>& a,
+                       const std::vector<float>& b) {
+  const ErrorStats s = error_stats(spec, a.data(), b.data(), a.size(), true);
+  const std::vector<double> edges = histogram_edges();
+  const std::size_t bins = edges.size() - 1;
+  std::vector<uint64_t> counts(bins, 0);
+  uint64_t count = 0, zeros = 0, nonfinite = 0;
+  double max = 0, lowest = std::numeric_limits<double>::infinity(), highest = 0; // median: floats
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    const float exact = a[i] * b[i], approx = multiply(a[i], b[i], spec);
+    if (exact == 0) {
+      ++zeros;
+      continue;
+    }
+    if (!std::isfinite(exact)) {
+      ++nonfinite;
+      continue;
+    }
+    double rel = std::fabs((double(approx) - double(exact)) / double(exact));
+    if (std::isnan(rel))
+      rel = std::numeric_limits<double>::infinity();
+    ++count;
+    max = std::max(max, rel);
+    const float rel_f = static_cast<float>(rel);
+    lowest = std::min(lowest, double(rel_f));
+    highest = std::max(highest, double(rel_f));
+    std::size_t k = 0;
+    while (k + 1 < bins && rel_f >= static_cast<float>(edges[k + 1]))
+      ++k;
+    ++counts[k];
+  }
+  const std::string what = spec.describe();
+  FUZZ_CHECK(s.count == count && s.zeros == zeros && s.nonfinite == nonfinite,
+             "%s: error_stats counts %llu/%llu/%llu, recount %llu/%llu/%llu", what.c_str(),
+             (unsigned long long)s.count, (unsigned long long)s.zeros,
+             (unsigned long long)s.nonfinite, (unsigned long long)count, (unsigned long long)zeros,
+             (unsigned long long)nonfinite);
+  FUZZ_CHECK(s.max == max, "%s: error_stats max %g, recount %g", what.c_str(), s.max, max);
+  FUZZ_CHECK(s.histogram.counts == counts, "%s: histogram bins differ from a linear search",
+             what.c_str());
+  if (count > 0)
+    FUZZ_CHECK(s.median >= lowest && s.median <= highest && s.mean <= max * (1 + 1e-12),
+               "%s: median %g (of %g..%g) or mean %g (max %g) out of range", what.c_str(), s.median,
+               lowest, highest, s.mean, max);
+}
+
 template <class P>
 void check_kernels(const P& p, const MulSpec& spec, const std::vector<float>& a,
                    const std::vector<float>& b, const std::vector<float>& pool, std::size_t in,
@@ -377,6 +428,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
   check_products(a, b, f, rounding, ref);
 
   const MulSpec spec{method, f, rounding};
+  check_error_stats(spec, a, b);
   with_policy(spec, [&](const auto& p) {
     check_kernels(p, spec, a, b, pool, 1 + (shape & 15), 1 + (shape >> 4));
   });

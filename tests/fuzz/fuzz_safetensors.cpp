@@ -7,7 +7,8 @@
 //  - a loaded Mlp chains, is finite, and survives save_mlp -> load_mlp bit for bit (metadata
 //    too), and saving is a fixed point (save(load(save(m))) == save(m));
 //  - for small models, MlpInference gives the same logits, bit for bit, as the scalar dense
-//    reference (kernels_scalar.hpp) with ReLU, for four multipliers.
+//    reference (kernels_scalar.hpp) with ReLU, for four multipliers; logits_with_errors gives
+//    the same logits and accounts for every product of the forward pass.
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
@@ -148,6 +149,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
       for (std::size_t o = 0; o < logits.size(); ++o)
         FUZZ_CHECK(same(logits[o], expected[o]), "%s: logit %zu is %a, scalar reference %a",
                    spec.describe().c_str(), o, double(logits[o]), double(expected[o]));
+      ErrorAccumulator errors;
+      std::vector<float> again(mlp.output_size());
+      net.logits_with_errors(x.data(), again.data(), errors);
+      FUZZ_CHECK(std::memcmp(again.data(), logits.data(), 4 * logits.size()) == 0,
+                 "%s: logits_with_errors changed the logits", spec.describe().c_str());
+      const ErrorStats stats = errors.finish();
+      std::size_t products = 0;
+      for (const LinearParams& l : layers)
+        products += l.in * l.out;
+      FUZZ_CHECK(stats.count + stats.zeros + stats.nonfinite == products,
+                 "%s: %llu + %llu + %llu products counted, the forward pass has %zu",
+                 spec.describe().c_str(), (unsigned long long)stats.count,
+                 (unsigned long long)stats.zeros, (unsigned long long)stats.nonfinite, products);
     }
   }
   return 0;
