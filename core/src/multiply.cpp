@@ -33,7 +33,7 @@ std::string MulSpec::describe() const {
 }
 
 FloatMul::FloatMul(const MulSpec& spec)
-    : quantize_(spec.format, spec.rounding), round_(spec.format, Rounding::nearest),
+    : QuantizedOperands(spec), round_(spec.format, Rounding::nearest),
       tiny_magic_(std::ldexp(1.0f, -79 - spec.format.M())) {}
 
 float FloatMul::product(float a, float b) const {
@@ -44,7 +44,7 @@ float FloatMul::product(float a, float b) const {
 
 template <bool Formula>
 LMulT<Formula>::LMulT(const MulSpec& spec)
-    : quantize_(spec.format, spec.rounding), drop_(spec.format.dropped_bits()),
+    : QuantizedOperands(spec), drop_(spec.format.dropped_bits()),
       offset_bits_(1u << (23 - lmul_offset_exponent(spec.format.M()))),
       min_normal_bits_(spec.format.min_normal_bits()),
       overflow_bits_(spec.format.E() < 8 ? spec.format.max_finite_bits() : kInfBits),

@@ -3,10 +3,12 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <random>
 #include <vector>
 
 #include "lmul/format.hpp"
+#include "lmul/mlp.hpp"
 #include "lmul/multiply.hpp"
 
 namespace testing {
@@ -19,6 +21,19 @@ inline bool same(float a, float b) {
   return lmul::bits_of(a) == lmul::bits_of(b);
 }
 inline bool same(float a, double b) { return same(a, static_cast<float>(b)); }
+
+// Two MLPs with the same shapes and bit-identical parameters.
+inline bool same_bits(const lmul::Mlp& a, const lmul::Mlp& b) {
+  if (a.sizes() != b.sizes())
+    return false;
+  for (std::size_t k = 0; k < a.layers().size(); ++k)
+    if (std::memcmp(a.layers()[k].weight.data(), b.layers()[k].weight.data(),
+                    4 * a.layers()[k].weight.size()) != 0 ||
+        std::memcmp(a.layers()[k].bias.data(), b.layers()[k].bias.data(),
+                    4 * a.layers()[k].bias.size()) != 0)
+      return false;
+  return true;
+}
 
 // Special fp32 values every test should see.
 inline std::vector<float> special_values() {

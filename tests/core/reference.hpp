@@ -111,21 +111,34 @@ inline bool lmul_special(const Format& f, double a, double b, double& out) {
   return false;
 }
 
+// Normal operands of an L-Mul product as mantissa fractions and exponents.
+struct LMulOperands {
+  bool neg;
+  double xm, ym;
+  int xe, ye;
+};
+
+// Applies special-value rules 1-3; otherwise splits the operands and returns false.
+inline bool lmul_prepare(const Format& f, double a, double b, double& out, LMulOperands& o) {
+  if (lmul_special(f, a, b, out))
+    return true;
+  o.neg = std::signbit(a) != std::signbit(b);
+  split(a, o.xm, o.xe);
+  split(b, o.ym, o.ye);
+  return false;
+}
+
 inline double lmul_adder(const Table& t, double a, double b) {
   const Format& f = t.fmt;
   double out;
-  if (lmul_special(f, a, b, out))
+  LMulOperands o;
+  if (lmul_prepare(f, a, b, out, o))
     return out;
-  const bool neg = std::signbit(a) != std::signbit(b);
-  double xm, ym;
-  int xe, ye;
-  split(a, xm, xe);
-  split(b, ym, ye);
   // The packed fields (exponent, mantissa) are added as one integer, so the mantissa sum s
   // (in units of 1) carries into the exponent once for s >= 1 and twice for s >= 2 (possible
   // when 2^-l(M) > 2^-M, i.e. M >= 4, and both mantissas are near their maximum).
-  const double s = xm + ym + std::ldexp(1.0, -l_of(f.M));
-  int e = xe + ye;
+  const double s = o.xm + o.ym + std::ldexp(1.0, -l_of(f.M));
+  int e = o.xe + o.ye;
   double v;
   if (s < 1.0) {
     v = std::ldexp(1.0 + s, e);
@@ -140,22 +153,18 @@ inline double lmul_adder(const Table& t, double a, double b) {
     v = 0.0;
   else if (e > f.emax())
     v = f.E == 8 ? std::numeric_limits<double>::infinity() : f.max_finite();
-  return neg ? -v : v;
+  return o.neg ? -v : v;
 }
 
 inline double lmul_formula(const Table& t, double a, double b) {
   const Format& f = t.fmt;
   double out;
-  if (lmul_special(f, a, b, out))
+  LMulOperands o;
+  if (lmul_prepare(f, a, b, out, o))
     return out;
-  const bool neg = std::signbit(a) != std::signbit(b);
-  double xm, ym;
-  int xe, ye;
-  split(a, xm, xe);
-  split(b, ym, ye);
-  const double v = std::ldexp(1.0 + xm + ym + std::ldexp(1.0, -l_of(f.M)), xe + ye);
+  const double v = std::ldexp(1.0 + o.xm + o.ym + std::ldexp(1.0, -l_of(f.M)), o.xe + o.ye);
   const double r = v < f.min_normal() ? 0.0 : t.round(v, true);
-  return neg ? -r : r;
+  return o.neg ? -r : r;
 }
 
 } // namespace ref

@@ -36,18 +36,6 @@ float operand(const MulSpec& spec, float x) {
   return spec.method == Method::exact ? x : quantize(x, spec.format, spec.rounding);
 }
 
-bool same_bits(const Mlp& a, const Mlp& b) {
-  if (a.sizes() != b.sizes())
-    return false;
-  for (std::size_t k = 0; k < a.layers().size(); ++k)
-    if (std::memcmp(a.layers()[k].weight.data(), b.layers()[k].weight.data(),
-                    4 * a.layers()[k].weight.size()) != 0 ||
-        std::memcmp(a.layers()[k].bias.data(), b.layers()[k].bias.data(),
-                    4 * a.layers()[k].bias.size()) != 0)
-      return false;
-  return true;
-}
-
 // Images whose label is encoded in which block of pixels is bright, plus noise.
 void synthetic_data(std::size_t n, std::size_t in, std::size_t classes, Rng& rng,
                     std::vector<uint8_t>& images, std::vector<uint8_t>& labels) {
@@ -328,10 +316,10 @@ TEST_SUITE("finetune") {
       return mlp;
     };
     const Mlp a = run(kLMul2, 1, 2), b = run(kLMul2, 1, 2), c = run(kLMul2, 1, 1);
-    CHECK(same_bits(a, b));
-    CHECK(same_bits(a, c));
-    CHECK(!same_bits(a, run(kLMul2, 2, 2)));
-    CHECK(!same_bits(a, run(kExact, 1, 2)));
+    CHECK(testing::same_bits(a, b));
+    CHECK(testing::same_bits(a, c));
+    CHECK(!testing::same_bits(a, run(kLMul2, 2, 2)));
+    CHECK(!testing::same_bits(a, run(kExact, 1, 2)));
   }
 
   TEST_CASE("round_weights keeps inference at its spec bit for bit") {
@@ -490,8 +478,8 @@ TEST_SUITE("finetune") {
       CHECK(c.metadata.at("rounding") == to_string(s.spec.rounding));
       for (const char* key : {"epochs", "lr", "seed", "batch", "train_images", "recipe"})
         CHECK(!c.metadata.at(key).empty());
-      CHECK(same_bits(round_weights(tuned, s.spec), tuned));
-      CHECK(!same_bits(round_weights(base, s.spec), base));
+      CHECK(testing::same_bits(round_weights(tuned, s.spec), tuned));
+      CHECK(!testing::same_bits(round_weights(base, s.spec), base));
       const double tuned_at_spec = accuracy(tuned, s.spec);
       CHECK(tuned_at_spec >= s.min_accuracy);
       CHECK(tuned_at_spec > accuracy(base, s.spec));

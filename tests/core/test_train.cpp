@@ -130,17 +130,6 @@ struct ReferenceTrainer {
   }
 };
 
-bool same_bits(const Mlp& a, const Mlp& b) {
-  if (a.sizes() != b.sizes())
-    return false;
-  for (std::size_t k = 0; k < a.layers().size(); ++k)
-    if (std::memcmp(a.layers()[k].weight.data(), b.layers()[k].weight.data(),
-                    4 * a.layers()[k].weight.size()) != 0 ||
-        std::memcmp(a.layers()[k].bias.data(), b.layers()[k].bias.data(),
-                    4 * a.layers()[k].bias.size()) != 0)
-      return false;
-  return true;
-}
 } // namespace
 
 TEST_SUITE("train") {
@@ -204,8 +193,8 @@ TEST_SUITE("train") {
     const Mlp a = init_mlp({784, 128, 10}, 7), b = init_mlp({784, 128, 10}, 7);
     const Mlp c = init_mlp({784, 128, 10}, 8);
     CHECK(a.sizes() == std::vector<std::size_t>{784, 128, 10});
-    CHECK(same_bits(a, b));
-    CHECK(!same_bits(a, c));
+    CHECK(testing::same_bits(a, b));
+    CHECK(!testing::same_bits(a, c));
     for (const auto& l : a.layers()) {
       const float bound = float(1.0 / std::sqrt(double(l.in)));
       double sum_sq = 0;
@@ -275,9 +264,9 @@ TEST_SUITE("train") {
       return mlp;
     };
     const Mlp a = run(1, 2), b = run(1, 2), c = run(1, 1), d = run(2, 2);
-    CHECK(same_bits(a, b));
-    CHECK(same_bits(a, c));
-    CHECK(!same_bits(a, d));
+    CHECK(testing::same_bits(a, b));
+    CHECK(testing::same_bits(a, c));
+    CHECK(!testing::same_bits(a, d));
     CHECK(save_mlp(a) == save_mlp(b));
   }
 

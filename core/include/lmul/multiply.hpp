@@ -100,16 +100,26 @@ public:
   }
 };
 
-// Ordinary multiplication in F: the exact product of the quantized operands, rounded once to F
-// (nearest-even).
-class FloatMul {
+// What FloatMul and both L-Mul variants share: operands are rounded to F with the spec's
+// rounding.
+class QuantizedOperands {
 public:
   static constexpr bool kQuantizes = true;
-  explicit FloatMul(const MulSpec& spec);
+  explicit QuantizedOperands(const MulSpec& spec) : quantize_(spec.format, spec.rounding) {}
   float operand(float x) const { return quantize_(x); }
   template <class A> xsimd::batch<float, A> operand(const xsimd::batch<float, A>& x) const {
     return quantize_(x);
   }
+
+protected:
+  Quantizer quantize_;
+};
+
+// Ordinary multiplication in F: the exact product of the quantized operands, rounded once to F
+// (nearest-even).
+class FloatMul : public QuantizedOperands {
+public:
+  explicit FloatMul(const MulSpec& spec);
   float product(float a, float b) const;
   template <class A>
   xsimd::batch<float, A> product(const xsimd::batch<float, A>& a,
@@ -142,23 +152,17 @@ public:
   }
 
 private:
-  Quantizer quantize_; // operands, with the chosen rounding
-  Quantizer round_;    // products, always nearest-even
-  float tiny_magic_;   // for E = 8 products below 2^-126, see product()
+  Quantizer round_;  // products, always nearest-even
+  float tiny_magic_; // for E = 8 products below 2^-126, see product()
 };
 
 // L-Mul, both variants: the integer adder (default) and the exact formula.
 // The adder works on packed fields in the fp32 layout: for operand magnitudes ma, mb (bit
 // patterns) the result pattern is ma + mb + offset - (127 << 23). The sums need 32 unsigned
 // bits; SIMD lanes compare them as signed after flipping the top bit.
-template <bool Formula> class LMulT {
+template <bool Formula> class LMulT : public QuantizedOperands {
 public:
-  static constexpr bool kQuantizes = true;
   explicit LMulT(const MulSpec& spec);
-  float operand(float x) const { return quantize_(x); }
-  template <class A> xsimd::batch<float, A> operand(const xsimd::batch<float, A>& x) const {
-    return quantize_(x);
-  }
   float product(float a, float b) const;
   template <class A>
   xsimd::batch<float, A> product(const xsimd::batch<float, A>& a,
@@ -260,7 +264,6 @@ public:
   }
 
 private:
-  Quantizer quantize_;
   int drop_;
   uint32_t offset_bits_; // 2^(M - l(M)) in F's mantissa units, in the fp32 layout
   uint32_t min_normal_bits_;
