@@ -2,6 +2,7 @@
 // Unknown options and malformed values throw std::invalid_argument naming the option.
 #pragma once
 
+#include <cstdio>
 #include <map>
 #include <set>
 #include <stdexcept>
@@ -77,13 +78,19 @@ public:
       used = 0;
     }
     if (used != v.size() || v.empty() || !(x >= lo && x <= hi))
-      throw std::invalid_argument("--" + name + " must be a number in [" + std::to_string(lo) +
-                                  ", " + std::to_string(hi) + "], got '" + v + "'");
+      throw std::invalid_argument("--" + name + " must be a number in [" + shortest(lo) + ", " +
+                                  shortest(hi) + "], got '" + v + "'");
     return x;
   }
   const std::vector<std::string>& positional() const { return positional_; }
 
 private:
+  // 1e-12 rather than std::to_string's "0.000000".
+  static std::string shortest(double x) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%g", x);
+    return buf;
+  }
   std::map<std::string, std::string> values_;
   std::vector<std::string> positional_;
 };

@@ -137,6 +137,6 @@ test('bad commands and options name the command or option and the problem', () =
   rejects(['errors', '--pairs', '-5'], /^lmul errors: error: --pairs must be an integer in 1\.\.1000000000, got '-5'\n$/);
   rejects(['errors', '--seed', '99999999999999999999999'], /--seed must be an integer in 0\.\.4611686018427387904, got '99999999999999999999999'/);
   rejects(['train', '--epochs', '0', ...data], /^lmul train: error: --epochs must be an integer in 1\.\.10000, got '0'\n$/);
-  rejects(['train', '--lr', 'nan', ...data], /^lmul train: error: --lr must be a number in \[0\.000000, 10\.000000\], got 'nan'\n$/);
+  rejects(['train', '--lr', 'nan', ...data], /^lmul train: error: --lr must be a number in \[1e-12, 10\], got 'nan'\n$/);
   rejects(['train', '--hidden', '128,0', ...data], /^lmul train: error: --hidden must be comma-separated sizes in 1\.\.65536, got '128,0'\n$/);
 });
