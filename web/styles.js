@@ -135,8 +135,11 @@ fieldset.ctl label { display: inline-flex; align-items: center; cursor: pointer;
   min-width: 5.2ch;
   text-align: right;
 }
-.model-row { display: flex; gap: 8px; flex-wrap: wrap; }
-.model-row select { min-width: 12em; }
+.ctl-model { flex: 1 1 18em; }
+.model-row { display: flex; gap: 8px; flex-wrap: wrap; min-width: 0; }
+/* An explicit width so the select's intrinsic size is not its longest option: it fills the row
+   and shrinks with it on phones instead of widening the page. */
+.model-row select { flex: 1 1 14em; width: 14em; min-width: 0; max-width: 100%; text-overflow: ellipsis; }
 .alert {
   margin: 0;
   padding: 8px 12px;

@@ -22,6 +22,21 @@ async function setM(m) {
 async function preds() {
   return { exact: await text('pred-exact'), float: await text('pred-float'), lmul: await text('pred-lmul') };
 }
+// Elements (shadow roots included) whose box reaches past the viewport's right edge.
+function overflowing(p) {
+  return p.evaluate(() => {
+    const out = [];
+    const walk = (root) => {
+      for (const el of root.querySelectorAll('*')) {
+        const b = el.getBoundingClientRect();
+        if (b.width > 0 && b.right > innerWidth + 0.5) out.push(`<${el.tagName.toLowerCase()} id="${el.id}" class="${el.getAttribute('class') ?? ''}"> right ${Math.round(b.right)} > ${innerWidth}`);
+        if (el.shadowRoot) walk(el.shadowRoot);
+      }
+    };
+    walk(document);
+    return out;
+  });
+}
 async function probs(method) {
   return demo().evaluate((el, m) => Array.from(el.predictions[m].probs), method);
 }
@@ -336,6 +351,7 @@ test('screenshots at 1280 px (light and dark) and 375 px; no horizontal overflow
     assert.equal((await small.page.getByTestId('pred-exact').textContent()).trim(), '4');
     const overflow = await small.page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     assert.ok(overflow <= 0, `${width} px: page is ${overflow} px too wide`);
+    assert.deepEqual(await overflowing(small.page), [], `${width} px: elements past the right edge`);
     if (width === 375) await small.page.screenshot({ path: screenshotPath(`demo-375-${scheme}.png`), fullPage: true });
     assert.deepEqual(small.problems, []);
     await small.context.close();
