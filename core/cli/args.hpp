@@ -11,6 +11,13 @@
 
 namespace lmul::cli {
 
+// printf into a std::string, for the numbers the commands print.
+template <class... T> std::string format(const char* fmt, T... values) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, fmt, values...);
+  return buf;
+}
+
 class Args {
 public:
   // `flags` take no value; `options` take one.
@@ -86,11 +93,7 @@ public:
 
 private:
   // 1e-12 rather than std::to_string's "0.000000".
-  static std::string shortest(double x) {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%g", x);
-    return buf;
-  }
+  static std::string shortest(double x) { return format("%g", x); }
   std::map<std::string, std::string> values_;
   std::vector<std::string> positional_;
 };

@@ -49,16 +49,8 @@ ErrorStats measure(const MulSpec& spec, const std::vector<float>& a, const std::
   return acc.finish();
 }
 
-std::string percent(double x) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.3f %%", 100.0 * x);
-  return buf;
-}
-std::string signed_percent(double x) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%+.3f %%", 100.0 * x);
-  return buf;
-}
+std::string percent(double x) { return lmul::cli::format("%.3f %%", 100.0 * x); }
+std::string signed_percent(double x) { return lmul::cli::format("%+.3f %%", 100.0 * x); }
 
 void print_markdown(const std::vector<Row>& rows, std::size_t pairs, uint64_t seed) {
   std::printf("Relative error of one product vs the fp32 product, %zu standard-normal pairs "

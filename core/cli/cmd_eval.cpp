@@ -71,17 +71,8 @@ std::string format_label(const lmul::FloatFormat& f) {
   return f.name();
 }
 
-std::string percent(double x) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.2f %%", 100.0 * x);
-  return buf;
-}
-
-std::string seconds(double s) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.2f s", s);
-  return buf;
-}
+std::string percent(double x) { return lmul::cli::format("%.2f %%", 100.0 * x); }
+std::string seconds(double s) { return lmul::cli::format("%.2f s", s); }
 
 void print_markdown(const std::string& model, const lmul::Mlp& mlp, std::size_t images,
                     lmul::Rounding rounding, const std::vector<Row>& rows, double wall) {
@@ -276,11 +267,7 @@ std::vector<std::string> finetuned_files(const std::string& list) {
   return files;
 }
 
-std::string signed_points(double x) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%+.2f", 100.0 * x);
-  return buf;
-}
+std::string signed_points(double x) { return lmul::cli::format("%+.2f", 100.0 * x); }
 
 int run_finetuned(const lmul::cli::Args& args) {
   if (args.has("model") || args.has("rounding"))

@@ -58,11 +58,7 @@ float parse_operand(const std::string& token, bool bits) {
   return value;
 }
 
-std::string hex_bits(float x) {
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "0x%08x", lmul::bits_of(x));
-  return buf;
-}
+std::string hex_bits(float x) { return lmul::cli::format("0x%08x", lmul::bits_of(x)); }
 
 // JSON has no inf or NaN: those become the strings JavaScript's String(x) gives.
 nlohmann::json number(double x) {

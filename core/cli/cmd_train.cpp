@@ -84,25 +84,13 @@ std::string join(const std::vector<std::size_t>& v, const char* sep) {
 }
 
 std::string duration(double seconds) {
-  char buf[32];
   if (seconds < 60)
-    std::snprintf(buf, sizeof buf, "%.0fs", seconds);
-  else
-    std::snprintf(buf, sizeof buf, "%dm%02ds", int(seconds) / 60, int(seconds) % 60);
-  return buf;
+    return lmul::cli::format("%.0fs", seconds);
+  return lmul::cli::format("%dm%02ds", int(seconds) / 60, int(seconds) % 60);
 }
 
-std::string fixed(double x, int digits) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.*f", digits, x);
-  return buf;
-}
-
-std::string short_double(double x) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%g", x);
-  return buf;
-}
+std::string fixed(double x, int digits) { return lmul::cli::format("%.*f", digits, x); }
+std::string short_double(double x) { return lmul::cli::format("%g", x); }
 
 // File name without folders and without ".safetensors".
 std::string stem(const std::string& path) {
