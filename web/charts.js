@@ -15,6 +15,7 @@ function palette(host) {
     exact: v('--lmd-c-exact', '#444'),
     float: v('--lmd-c-float', '#2563eb'),
     lmul: v('--lmd-c-lmul', '#c2410c'),
+    surface: v('--lmd-surface', '#fff'),
     font: `12px ${v('--lmd-font', 'system-ui, sans-serif')}`,
   };
 }
@@ -148,12 +149,57 @@ export function logitData(exact, float, lmul) {
 }
 
 // Accuracy (%) against M: exact (flat, dashed), Float(M) and L-Mul(M); null = not measured yet.
-export function sweepChart(container, host, Ms) {
+// compare = { tunedM, baseName } adds the base model's L-Mul curve (dashed, hollow points) beside
+// the fine-tuned model's, and marks the M it was tuned for (tunedM null: not on this axis).
+export function sweepChart(container, host, Ms, compare = null) {
   const blank = Ms.map(() => null);
-  return new Chart(container, host, 220, (p) => ({
+  const pctValue = (u, v) => (v == null ? '—' : `${v.toFixed(2)} %`);
+  const marker = (p) => ({
+    hooks: {
+      draw: [(u) => {
+        const m = compare?.tunedM;
+        if (m == null) return;
+        const { ctx } = u, dpr = devicePixelRatio || 1;
+        const x = Math.round(u.valToPos(m, 'x', true));
+        const top = u.bbox.top, bottom = u.bbox.top + u.bbox.height;
+        ctx.save();
+        ctx.strokeStyle = p.lmul;
+        ctx.globalAlpha = 0.7;
+        ctx.lineWidth = dpr;
+        ctx.setLineDash([3 * dpr, 3 * dpr]);
+        ctx.beginPath();
+        ctx.moveTo(x, top);
+        ctx.lineTo(x, bottom);
+        ctx.stroke();
+        ctx.setLineDash([]);
+        ctx.globalAlpha = 1;
+        ctx.fillStyle = p.lmul;
+        ctx.font = `600 ${p.font.replace(/^\d+px/, `${11 * dpr}px`)}`;
+        ctx.textBaseline = 'bottom';
+        // Above the plot area (the top padding), centered on the line but kept on the canvas.
+        const label = `tuned M=${m}`;
+        const w = ctx.measureText(label).width;
+        const lx = Math.min(Math.max(x - w / 2, 0), u.ctx.canvas.width - w);
+        ctx.textAlign = 'left';
+        ctx.fillText(label, lx, top - 3 * dpr);
+        ctx.restore();
+      }],
+    },
+  });
+  const series = (p) => {
+    const s = [
+      { label: 'M' },
+      { label: compare ? 'Exact fp32 (fine-tuned)' : 'Exact fp32', stroke: p.exact, width: 2, dash: [6, 4], points: { show: false }, value: pctValue },
+      { label: compare ? 'Float, fine-tuned' : 'Float (M bits)', stroke: p.float, width: 2, points: { show: true, size: 6, fill: p.float }, value: pctValue },
+      { label: compare ? 'L-Mul, fine-tuned' : 'L-Mul (M bits)', stroke: p.lmul, width: 2, points: { show: true, size: 6, fill: p.lmul }, value: pctValue },
+    ];
+    if (compare) s.push({ label: `L-Mul, base (${compare.baseName})`, stroke: p.lmul, width: 1.5, dash: [5, 4], points: { show: true, size: 6, width: 1.5, fill: p.surface }, value: pctValue });
+    return s;
+  };
+  return new Chart(container, host, compare ? 240 : 220, (p) => ({
     legend: { show: true, live: false },
     cursor: { show: true, drag: { x: false, y: false }, points: { size: 7 } },
-    padding: [10, 12, 0, 0],
+    padding: [compare ? 20 : 10, 12, 0, 0],
     scales: {
       x: { time: false, range: [Ms[0] - 0.3, Ms[Ms.length - 1] + 0.3] },
       y: { range: (u, min, max) => (min == null ? [0, 100] : [Math.max(0, Math.floor(min - 2)), Math.min(100, Math.ceil(max + 1))]) },
@@ -162,11 +208,7 @@ export function sweepChart(container, host, Ms) {
       axis(p, { splits: () => Ms, values: (u, s) => s.map(String), size: 24, label: 'mantissa bits M', labelSize: 20, labelGap: 0 }),
       axis(p, { values: (u, s) => s.map((v) => `${+v.toFixed(1)} %`), size: 56 }),
     ],
-    series: [
-      { label: 'M' },
-      { label: 'Exact fp32', stroke: p.exact, width: 2, dash: [6, 4], points: { show: false }, value: (u, v) => (v == null ? '—' : `${v.toFixed(2)} %`) },
-      { label: 'Float (M bits)', stroke: p.float, width: 2, points: { show: true, size: 6, fill: p.float }, value: (u, v) => (v == null ? '—' : `${v.toFixed(2)} %`) },
-      { label: 'L-Mul (M bits)', stroke: p.lmul, width: 2, points: { show: true, size: 6, fill: p.lmul }, value: (u, v) => (v == null ? '—' : `${v.toFixed(2)} %`) },
-    ],
-  }), [Ms, blank, blank, blank]);
+    series: series(p),
+    plugins: compare ? [marker(p)] : [],
+  }), compare ? [Ms, blank, blank, blank, blank] : [Ms, blank, blank, blank]);
 }

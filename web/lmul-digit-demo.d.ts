@@ -31,7 +31,10 @@ export interface MountDemoOptions {
   e?: number;
   /** id of a model in the manifest */
   model?: string;
-  /** URL of a models manifest ({ models: [{ id, name, src }] }); default: the package's web/models.json */
+  /**
+   * URL of a models manifest ({ models: [{ id, name, src, finetuned? }] }); default: the
+   * package's web/models.json. finetuned: { base, method, E, M, rounding } of an L-Mul-aware fine-tune.
+   */
   models?: string;
   /** only the drawing pad, the controls and the three predictions */
   compact?: boolean;
@@ -44,7 +47,14 @@ export interface MountDemoOptions {
 export interface SweepOutcome {
   cancelled: boolean;
   seconds: number;
-  accuracy: { exact: number | null; float: (number | null)[]; lmul: (number | null)[] };
+  /** index i is M = i + 1; for a fine-tuned model also its base model's exact and L-Mul accuracy */
+  accuracy: {
+    exact: number | null;
+    float: (number | null)[];
+    lmul: (number | null)[];
+    baseExact: number | null;
+    base: (number | null)[];
+  };
 }
 
 export declare class LMulDigitDemo extends HTMLElement {
@@ -58,8 +68,13 @@ export declare class LMulDigitDemo extends HTMLElement {
   undo(): boolean;
   /** puts MNIST test image `index` (0..9999) on the pad */
   showTestImage(index: number): Promise<{ index: number; label: number }>;
-  /** runs the test-set sweep on the first n test images (default 10000) */
+  /**
+   * runs the test-set sweep on the first n test images (default 10000); for a fine-tuned model
+   * of the manifest it also sweeps the model's base
+   */
   runSweep(n?: number): Promise<SweepOutcome | null>;
+  /** the page's lmul-wasm memory diagnostics (lm.memory()), null before the module is ready */
+  memory(): { heapBytes: number; mallocBytes: number; valHandles: number } | null;
 }
 
 export declare const PRESETS: Record<string, { label: string; E?: number; M?: number }>;

@@ -5,12 +5,16 @@
 //   import { mountDemo } from 'lmul-wasm/demo';     // also defines <lmul-digit-demo>
 //   mountDemo(document.querySelector('#here'), { m: 3, compact: false });
 //
-// Attributes: m (1..23, default 3), e (2..8, default 8), model (an id of the manifest),
+// Attributes: m (1..23, default 3), e (2..8, default 8), model (an id of the manifest; a
+// fine-tune sets the controls to its tuned format unless m or e is given),
 // models (manifest URL, default ./models.json next to this file), compact (only the drawing,
 // the controls and the three predictions), theme ("light" | "dark"; default: the system's),
 // global-shortcuts (Ctrl/Cmd+Z anywhere in the document, for full-page use).
 // Properties: input (last network input, Float32Array(784) or null), predictions, settings,
-// ready (Promise). Methods: clear(), undo(), showTestImage(index), runSweep(n).
+// ready (Promise). Methods: clear(), undo(), showTestImage(index), runSweep(n), memory().
+// Models: pick one from the manifest, load a .safetensors file with the button, or drop one on
+// the element. Manifest entries with `finetuned: { base, method, E, M, rounding }` are L-Mul-aware
+// fine-tunes: choosing one sets the controls to that setting, and the sweep also runs the base.
 // Event: "lmul-predict" (detail: { input, exact, float, lmul, settings }).
 import { createLMul } from '../wasm/index.js';
 import { DrawingPad, RASTER_SIZE } from './drawing.js';
@@ -67,6 +71,23 @@ const column = (method, title, testid) => `
     ${bars(method)}
   </article>`;
 
+// The sweep table's head and body. compare (a fine-tune against its base): { tunedM } or null.
+const TUNED_TAG = '<span class="tag" title="The M this model was fine-tuned for">tuned</span>';
+function sweepTableBody(compare) {
+  const cols = compare
+    ? [['f', 'Float'], ['b', 'L-Mul base'], ['l', 'L-Mul tuned'], ['g', 'Tuned − base', 'Fine-tuned L-Mul accuracy minus the base model’s, in percentage points']]
+    : [['f', 'Float'], ['l', 'L-Mul'], ['d', 'L-Mul − Float', 'L-Mul accuracy minus Float accuracy, in percentage points']];
+  const head = cols.map(([, t, title]) => `<th scope="col"${title ? ` title="${title}"` : ''}>${t}</th>`).join('');
+  const rows = SWEEP_MS.map((m) => {
+    const tuned = compare?.tunedM === m;
+    return `<tr data-m="${m}"${tuned ? ' class="tuned"' : ''}><th scope="row">${m}${tuned ? ` ${TUNED_TAG}` : ''}</th>${cols.map(([c]) => `<td class="${c}">—</td>`).join('')}</tr>`;
+  }).join('');
+  return `<thead><tr><th scope="col">M</th>${head}</tr></thead><tbody>${rows}</tbody>`;
+}
+const METHOD_NAME = { lmul: 'L-Mul (adder)', 'lmul-formula': 'L-Mul (formula)' };
+const variantOf = (method) => (method === 'lmul-formula' ? 'formula' : 'adder');
+const pts = (d) => `${d >= 0 ? '+' : '−'}${Math.abs(d * 100).toFixed(2)}`;
+
 const TEMPLATE = `
 <div class="lmd" part="root">
   <section class="card ctl-main" aria-label="Mantissa width and format">
@@ -111,9 +132,12 @@ const TEMPLATE = `
         <button type="button" id="load-model" data-testid="load-model">Load .safetensors…</button>
         <input type="file" id="model-file" accept=".safetensors,application/octet-stream" hidden data-testid="model-file">
       </div>
+      <p class="model-note" id="model-note" data-testid="model-note" data-state="none" hidden></p>
     </div>
     <p class="alert" role="alert" id="error" data-testid="error" hidden></p>
+    <p class="small muted drop-tip">Or drop a .safetensors file anywhere on the demo.</p>
   </section>
+  <div class="drop-veil" aria-hidden="true"><span>Drop a .safetensors model to load it</span></div>
 
   <section class="card pad" aria-label="Drawing">
     <div class="pad-wrap">
@@ -152,12 +176,14 @@ const TEMPLATE = `
     <div class="errors-grid">
       <div class="hist float" data-testid="hist-float" data-count="0">
         <div class="chart-title"><h3 id="hist-float-title">Float</h3><span class="small muted" id="hist-float-note"></span></div>
-        <div class="chart" id="hist-float-chart" role="img" aria-labelledby="hist-float-title"></div>
+        <div class="chart-box"><div class="chart" id="hist-float-chart" role="img" aria-labelledby="hist-float-title"></div>
+          <p class="hist-empty" data-testid="hist-float-empty">No products to show yet: draw a digit (or pick a random test digit) and every multiplication of its forward pass lands here.</p></div>
         <dl class="stats" id="hist-float-stats"></dl>
       </div>
       <div class="hist lmul" data-testid="hist-lmul" data-count="0">
         <div class="chart-title"><h3 id="hist-lmul-title">L-Mul</h3><span class="small muted" id="hist-lmul-note"></span></div>
-        <div class="chart" id="hist-lmul-chart" role="img" aria-labelledby="hist-lmul-title"></div>
+        <div class="chart-box"><div class="chart" id="hist-lmul-chart" role="img" aria-labelledby="hist-lmul-title"></div>
+          <p class="hist-empty" data-testid="hist-lmul-empty">No products to show yet: draw a digit (or pick a random test digit) and every multiplication of its forward pass lands here.</p></div>
         <dl class="stats" id="hist-lmul-stats"></dl>
       </div>
     </div>
@@ -187,12 +213,12 @@ const TEMPLATE = `
       <progress id="sweep-progress" data-testid="sweep-progress" max="1" value="0" aria-label="Sweep progress"></progress>
       <span class="sweep-status" id="sweep-status" role="status"></span>
     </div>
+    <p class="sweep-compare" id="sweep-compare" data-testid="sweep-compare" hidden></p>
     <div class="sweep-grid">
       <div class="chart" id="sweep-chart" role="img" aria-label="Accuracy against M; the table has the same numbers"></div>
       <table data-testid="sweep-table" id="sweep-table" data-state="empty">
         <caption id="sweep-caption">Run the sweep to fill this table.</caption>
-        <thead><tr><th scope="col">M</th><th scope="col">Float</th><th scope="col">L-Mul</th><th scope="col" title="L-Mul accuracy minus Float accuracy, in percentage points">L-Mul − Float</th></tr></thead>
-        <tbody>${SWEEP_MS.map((m) => `<tr data-m="${m}"><th scope="row">${m}</th><td class="f">—</td><td class="l">—</td><td class="d">—</td></tr>`).join('')}</tbody>
+        ${sweepTableBody(null)}
       </table>
     </div>
   </section>
@@ -255,6 +281,10 @@ class LMulDigitDemo extends HTMLElement {
   get settings() {
     return { ...this.#settings };
   }
+  // Diagnostics: the page's lmul-wasm memory (lm.memory()), null before the module is ready.
+  memory() {
+    return this.#lm?.memory() ?? null;
+  }
 
   connectedCallback() {
     if (!this.#root) this.#build();
@@ -292,7 +322,7 @@ class LMulDigitDemo extends HTMLElement {
     for (const id of ['m', 'm-out', 'preset', 'e', 'model', 'load-model', 'model-file', 'error', 'hint', 'clear', 'undo',
       'random', 'preview-caption', 'status', 'live', 'hist-float-note', 'hist-lmul-note', 'hist-float-stats', 'hist-lmul-stats',
       'hist-float-title', 'hist-lmul-title', 'energy-exact', 'energy-lmul', 'energy-formula', 'sweep-n', 'sweep-start',
-      'sweep-cancel', 'sweep-progress', 'sweep-status', 'sweep-table', 'sweep-caption'])
+      'sweep-cancel', 'sweep-progress', 'sweep-status', 'sweep-table', 'sweep-caption', 'model-note', 'sweep-compare'])
       $[id] = q(`#${id}`);
     $.canvas = q('canvas.draw');
     $.preview = q('canvas.preview');
@@ -310,6 +340,7 @@ class LMulDigitDemo extends HTMLElement {
         vals: [...el.querySelectorAll('.bars .v')],
       };
     }
+    $.root = q('.lmd');
     $.histFloat = q('[data-testid="hist-float"]');
     $.histLmul = q('[data-testid="hist-lmul"]');
 
@@ -342,7 +373,14 @@ class LMulDigitDemo extends HTMLElement {
     $.clear.addEventListener('click', () => this.clear());
     $.undo.addEventListener('click', () => this.undo());
     $.random.addEventListener('click', () => this.#randomDigit());
-    $.model.addEventListener('change', () => this.#selectModel($.model.value));
+    $.model.addEventListener('change', () => this.#selectModel($.model.value, { tune: true }));
+    $['model-note'].addEventListener('click', (e) => {
+      if (e.target.closest('button[data-action="tune"]')) this.#applyTuned();
+    });
+    this.#listenForDrops();
+    $['sweep-compare'].addEventListener('click', (e) => {
+      if (e.target.closest('button[data-action="tune"]')) this.#applyTuned();
+    });
     $.loadModel = $['load-model'];
     $.loadModel.addEventListener('click', () => $['model-file'].click());
     $['model-file'].addEventListener('change', () => {
@@ -376,7 +414,7 @@ class LMulDigitDemo extends HTMLElement {
     const wanted = this.getAttribute('model');
     const first = this.#entries.find((m) => m.id === wanted) ?? this.#entries.find((m) => m.default) ?? this.#entries[0];
     this.#renderModelOptions(first.id);
-    await this.#selectModel(first.id);
+    await this.#selectModel(first.id, { tune: !this.hasAttribute('m') && !this.hasAttribute('e') });
     this.#charts = {
       float: histogramChart(this.#root.querySelector('#hist-float-chart'), this, 'float'),
       lmul: histogramChart(this.#root.querySelector('#hist-lmul-chart'), this, 'lmul'),
@@ -405,9 +443,99 @@ class LMulDigitDemo extends HTMLElement {
   }
 
   #renderModelOptions(selectedId) {
-    this.#$.model.innerHTML = this.#entries
-      .map((m) => `<option value="${esc(m.id)}"${m.id === selectedId ? ' selected' : ''}>${esc(m.name)}</option>`)
-      .join('');
+    const option = (m) => `<option value="${esc(m.id)}"${m.id === selectedId ? ' selected' : ''}>${esc(m.name)}</option>`;
+    const groups = [
+      ['Trained with exact math', this.#entries.filter((m) => !m.finetuned && !m.bytes)],
+      ['L-Mul-aware fine-tunes', this.#entries.filter((m) => m.finetuned && !m.bytes)],
+      ['From a file', this.#entries.filter((m) => m.bytes)],
+    ].filter(([, list]) => list.length);
+    // One plain list when there is nothing to group.
+    this.#$.model.innerHTML = groups.length === 1
+      ? groups[0][1].map(option).join('')
+      : groups.map(([label, list]) => `<optgroup label="${esc(label)}">${list.map(option).join('')}</optgroup>`).join('');
+  }
+
+  // ---- fine-tuned models -----------------------------------------------------------------
+  // The manifest's `finetuned` of the current model, with its base entry (null if not listed).
+  #tuning() {
+    const ft = this.#model?.entry.finetuned;
+    if (!ft) return null;
+    return { ...ft, variant: variantOf(ft.method), baseEntry: this.#entries.find((m) => m.id === ft.base && !m.finetuned) ?? null };
+  }
+
+  #atTuned(t, s = this.#settings) {
+    return s.E === t.E && s.M === t.M && s.rounding === t.rounding && s.variant === t.variant;
+  }
+
+  #applyTuned() {
+    const t = this.#tuning();
+    if (!t) return;
+    this.#settings.variant = t.variant;
+    this.#settings.rounding = t.rounding;
+    this.#setFormat(t.E, t.M);
+  }
+
+  #renderModelNote() {
+    const note = this.#$['model-note'];
+    const t = this.#tuning();
+    if (!t) {
+      note.hidden = true;
+      note.dataset.state = 'none';
+      note.textContent = '';
+      return;
+    }
+    const s = this.#settings;
+    const tuned = `${METHOD_NAME[t.method] ?? t.method} E${t.E}M${t.M}, ${t.rounding} rounding`;
+    const base = t.baseEntry
+      ? `The sweep also runs its base model, “${esc(t.baseEntry.name)}”, for comparison.`
+      : `Its base model (“${esc(t.base)}”) is not in the model list, so the sweep shows this model alone.`;
+    if (this.#atTuned(t)) {
+      note.dataset.state = 'tuned';
+      note.innerHTML = `<strong>Fine-tuned for ${tuned}</strong>; the controls are set to that. ${base}`;
+    } else {
+      note.dataset.state = 'away';
+      note.innerHTML = `<strong>Away from its tuned setting:</strong> fine-tuned for ${tuned}, now used at ` +
+        `E${s.E}M${s.M}, L-Mul ${s.variant}, ${s.rounding}. <button type="button" class="link" data-action="tune">Back to E${t.E}M${t.M}</button>`;
+    }
+    note.hidden = false;
+  }
+
+  // ---- dropping a model file on the element --------------------------------------------------
+  #listenForDrops() {
+    const root = this.#$.root;
+    let depth = 0;
+    const hasFiles = (e) => [...(e.dataTransfer?.types ?? [])].includes('Files');
+    const veil = (on) => root.classList.toggle('dropping', on);
+    root.addEventListener('dragenter', (e) => {
+      if (!hasFiles(e)) return;
+      e.preventDefault();
+      ++depth;
+      veil(true);
+    });
+    root.addEventListener('dragover', (e) => {
+      if (!hasFiles(e)) return;
+      e.preventDefault(); // accept the drop (and keep the browser from opening the file)
+      e.dataTransfer.dropEffect = 'copy';
+    });
+    root.addEventListener('dragleave', (e) => {
+      if (!hasFiles(e)) return;
+      if (--depth <= 0) {
+        depth = 0;
+        veil(false);
+      }
+    });
+    root.addEventListener('drop', (e) => {
+      if (!hasFiles(e)) return;
+      e.preventDefault();
+      depth = 0;
+      veil(false);
+      const files = [...(e.dataTransfer.files ?? [])];
+      if (files.length !== 1) {
+        this.#showError(`Drop one .safetensors file at a time (got ${files.length} files). The current model stays active.`);
+        return;
+      }
+      this.#loadFile(files[0]);
+    });
   }
 
   #fatal(err) {
@@ -426,30 +554,22 @@ class LMulDigitDemo extends HTMLElement {
   // ---- models ----------------------------------------------------------------------------
   #selection = 0;
 
-  async #selectModel(id) {
+  async #selectModel(id, { tune = false } = {}) {
     const entry = this.#entries.find((m) => m.id === id);
     if (!entry) return;
     if (this.#model?.entry === entry) return;
     const selection = ++this.#selection; // a later choice wins over a slower earlier load
     try {
-      let handle, bytes = null;
-      if (entry.bytes) {
-        bytes = entry.bytes;
-        handle = await this.#lm.loadModel(new Uint8Array(bytes));
-      } else if (!entry.url) {
-        handle = await this.#lm.defaultModel();
-      } else {
-        const res = await fetch(entry.url);
-        if (!res.ok) throw new Error(`HTTP ${res.status} for ${entry.url}`);
-        bytes = await res.arrayBuffer();
-        handle = await this.#lm.loadModel(new Uint8Array(bytes));
-      }
+      const bytes = await this.#entryBytes(entry);
+      const handle = bytes ? await this.#lm.loadModel(new Uint8Array(bytes)) : await this.#lm.defaultModel();
       if (selection !== this.#selection) {
         handle.dispose();
         return;
       }
       this.#checkShape(handle, entry.name);
       this.#useModel({ entry, handle, bytes });
+      if (tune && entry.finetuned) this.#applyTuned();
+      this.#renderModelNote();
       this.#showError('');
     } catch (err) {
       if (selection !== this.#selection) return;
@@ -465,11 +585,32 @@ class LMulDigitDemo extends HTMLElement {
     }
   }
 
+  // The bytes of a manifest entry (null: the package's default model), fetched once.
+  #bytesCache = new Map();
+  #entryBytes(entry) {
+    if (entry.bytes) return Promise.resolve(entry.bytes);
+    if (!entry.url) return Promise.resolve(null);
+    const key = String(entry.url);
+    if (!this.#bytesCache.has(key)) {
+      const p = fetch(entry.url).then((res) => {
+        if (!res.ok) throw new Error(`HTTP ${res.status} for ${entry.url}`);
+        return res.arrayBuffer();
+      });
+      p.catch(() => this.#bytesCache.delete(key)); // allow a retry
+      this.#bytesCache.set(key, p);
+    }
+    return this.#bytesCache.get(key);
+  }
+
   #checkShape(handle, name) {
     const layers = Array.from(handle.layers);
-    if (layers[0] !== 784 || layers[layers.length - 1] !== 10) {
+    const inputs = layers[0], outputs = layers[layers.length - 1];
+    const wrong = [];
+    if (inputs !== 784) wrong.push(`${inputs} inputs where the demo needs 784 (28×28 pixels)`);
+    if (outputs !== 10) wrong.push(`${outputs} outputs where the demo needs 10 (one per digit)`);
+    if (wrong.length) {
       handle.dispose();
-      throw new Error(`${name} has layers [${layers.join(', ')}]; this demo needs 784 inputs (28×28) and 10 outputs`);
+      throw new Error(`${name} has ${wrong.join(' and ')} (layers [${layers.join(', ')}])`);
     }
   }
 
@@ -485,7 +626,8 @@ class LMulDigitDemo extends HTMLElement {
   async #loadFile(file) {
     ++this.#selection;
     try {
-      if (!/\.safetensors$/i.test(file.name)) throw new Error('expected a .safetensors file');
+      if (!/\.safetensors$/i.test(file.name))
+        throw new Error(`not a model: expected a .safetensors file (an MLP with 784 inputs and 10 outputs)${file.type ? `, got ${file.type}` : ''}`);
       const bytes = await file.arrayBuffer();
       const handle = await this.#lm.loadModel(new Uint8Array(bytes));
       const entry = { id: `file:${file.name}:${file.size}:${Date.now()}`, name: `File: ${file.name}`, src: 'file', bytes };
@@ -493,6 +635,7 @@ class LMulDigitDemo extends HTMLElement {
       this.#entries = this.#entries.filter((m) => !m.bytes).concat(entry);
       this.#renderModelOptions(entry.id);
       this.#useModel({ entry, handle, bytes });
+      this.#renderModelNote();
       this.#showError('');
     } catch (err) {
       this.#showError(`Could not load ${file.name}: ${err.message ?? err}. The previous model stays active.`);
@@ -527,6 +670,7 @@ class LMulDigitDemo extends HTMLElement {
     $.cols.lmul.fmt.textContent = `${this.#fmt()} · ${s.variant} · ${s.rounding}`;
     $['hist-float-title'].textContent = `Float ${this.#fmt()}`;
     $['hist-lmul-title'].textContent = `L-Mul ${this.#fmt()} (${s.variant})`;
+    this.#renderModelNote();
   }
 
   #opts(method) {
@@ -739,35 +883,56 @@ class LMulDigitDemo extends HTMLElement {
     const $ = this.#$;
     if (!this.#model || this.#sweep?.running) return null;
     const count = clampInt(n, 1, 10000, 10000);
+    const s = this.settings, fmtE = `E${s.E}`;
+    const variant = s.variant === 'formula' ? 'lmul-formula' : 'lmul';
+    const modelEntry = this.#model.entry;
+    // A fine-tune is swept next to its base model; its tuned M is marked when this sweep's E,
+    // variant and rounding are the ones it was tuned for (otherwise no M on this axis is).
+    const t = this.#tuning();
+    const compare = t?.baseEntry ? { t, base: t.baseEntry, tunedM: this.#atTuned(t, { ...s, M: t.M }) ? t.M : null } : null;
+    this.#prepareSweepView(compare);
     $['sweep-start'].disabled = true;
     $['sweep-cancel'].disabled = false;
     $['sweep-table'].dataset.state = 'running';
     $['sweep-progress'].value = 0;
     $['sweep-status'].textContent = this.#dataset ? 'Starting workers…' : 'Loading the test images (1.4 MB)…';
-    for (const row of $['sweep-table'].tBodies[0].rows) for (const td of [...row.cells].slice(1)) td.textContent = '—';
-    const s = this.settings, fmtE = `E${s.E}`;
-    const variant = s.variant === 'formula' ? 'lmul-formula' : 'lmul';
+    $['sweep-caption'].textContent = 'Running…';
     const jobs = [{ key: 'exact', opts: { method: 'exact', M: 23, E: 8, rounding: s.rounding } }];
     for (const M of SWEEP_MS) {
       jobs.push({ key: `float:${M}`, opts: { method: 'float', M, E: s.E, rounding: s.rounding } });
       jobs.push({ key: `lmul:${M}`, opts: { method: variant, M, E: s.E, rounding: s.rounding } });
     }
-    const acc = { exact: null, float: SWEEP_MS.map(() => null), lmul: SWEEP_MS.map(() => null) };
+    if (compare) {
+      jobs.push({ key: 'base:exact', model: compare.base.id, opts: { method: 'exact', M: 23, E: 8, rounding: s.rounding } });
+      for (const M of SWEEP_MS) jobs.push({ key: `base:${M}`, model: compare.base.id, opts: { method: variant, M, E: s.E, rounding: s.rounding } });
+    }
+    const blank = () => SWEEP_MS.map(() => null);
+    const acc = { exact: null, float: blank(), lmul: blank(), baseExact: null, base: blank() };
+    const p100 = (v) => (v == null ? null : v * 100);
     const redraw = () => {
-      const ex = acc.exact == null ? null : acc.exact * 100;
-      this.#charts.sweep.setData([SWEEP_MS, SWEEP_MS.map(() => ex), acc.float.map((v) => (v == null ? null : v * 100)),
-        acc.lmul.map((v) => (v == null ? null : v * 100))]);
+      const series = [SWEEP_MS, SWEEP_MS.map(() => p100(acc.exact)), acc.float.map(p100), acc.lmul.map(p100)];
+      if (compare) series.push(acc.base.map(p100));
+      this.#charts.sweep.setData(series);
     };
     redraw();
+    const cell = (m, cls) => $['sweep-table'].querySelector(`tr[data-m="${m}"] td.${cls}`);
+    const caption = () => {
+      if (acc.exact == null) return;
+      const where = `Accuracy at ${fmtE}, ${s.rounding}, L-Mul ${s.variant}`;
+      $['sweep-caption'].textContent = compare
+        ? `Exact fp32: fine-tuned ${pct(acc.exact)}, base ${acc.baseExact == null ? '…' : pct(acc.baseExact)} on ${int(count)} images. ${where}; “${modelEntry.name}” against its base “${compare.base.name}”.`
+        : `Exact fp32: ${pct(acc.exact)} on ${int(count)} images. ${where}, model “${modelEntry.name}”.`;
+    };
     try {
       const data = await this.#dataset_();
       this.#sweep ??= new SweepRunner();
-      const model = { key: this.#model.entry.id, bytes: this.#model.bytes };
+      const models = [{ key: modelEntry.id, bytes: this.#model.bytes }];
+      if (compare) models.push({ key: compare.base.id, bytes: await this.#entryBytes(compare.base) });
       $['sweep-status'].textContent = `Evaluating ${int(count)} images × ${jobs.length} configurations on ${this.#sweep.size} workers…`;
       const t0 = performance.now();
       const out = await this.#sweep.run({
         dataset: data,
-        model,
+        models,
         jobs,
         n: count,
         onProgress: (done, total) => {
@@ -775,15 +940,17 @@ class LMulDigitDemo extends HTMLElement {
         },
         onResult: (key, r) => {
           const [kind, m] = key.split(':');
+          const i = Number(m) - 1;
           if (kind === 'exact') acc.exact = r.accuracy;
-          else acc[kind][Number(m) - 1] = r.accuracy;
-          const row = m ? $['sweep-table'].querySelector(`tr[data-m="${m}"]`) : null;
-          if (row) {
-            row.querySelector(kind === 'float' ? '.f' : '.l').textContent = pct(r.accuracy);
-            const f = acc.float[m - 1], l = acc.lmul[m - 1];
-            if (f != null && l != null) row.querySelector('.d').textContent = `${l >= f ? '+' : '−'}${Math.abs((l - f) * 100).toFixed(2)}`;
+          else if (kind === 'base' && m === 'exact') acc.baseExact = r.accuracy;
+          else acc[kind][i] = r.accuracy;
+          if (kind !== 'exact' && m !== 'exact') {
+            cell(m, { float: 'f', lmul: 'l', base: 'b' }[kind]).textContent = pct(r.accuracy);
+            const f = acc.float[i], l = acc.lmul[i], b = acc.base[i];
+            if (!compare && f != null && l != null) cell(m, 'd').textContent = pts(l - f);
+            if (compare && b != null && l != null) cell(m, 'g').textContent = pts(l - b);
           }
-          if (kind === 'exact') $['sweep-caption'].textContent = `Exact fp32: ${pct(r.accuracy)} on ${int(count)} images. Accuracy at ${fmtE}, ${s.rounding}, L-Mul ${s.variant}, model “${this.#model.entry.name}”.`;
+          caption();
           redraw();
         },
       });
@@ -796,6 +963,7 @@ class LMulDigitDemo extends HTMLElement {
         $['sweep-status'].textContent = `Done: ${jobs.length} configurations × ${int(count)} images in ${seconds.toFixed(2)} s (${this.#sweep.size} workers).`;
         $['sweep-table'].dataset.state = 'done';
         $['sweep-table'].dataset.seconds = seconds.toFixed(3);
+        if (compare) this.#renderSweepComparison(compare, s, acc, count);
       }
       return { ...out, seconds, accuracy: acc };
     } catch (err) {
@@ -808,6 +976,48 @@ class LMulDigitDemo extends HTMLElement {
       $['sweep-start'].disabled = false;
       $['sweep-cancel'].disabled = true;
     }
+  }
+
+  // Table columns, chart series and the comparison line for a plain sweep or a fine-tune's.
+  #sweepView = 'plain';
+  #prepareSweepView(compare) {
+    const $ = this.#$, table = $['sweep-table'];
+    const view = compare ? `compare:${compare.base.name}:${compare.tunedM}` : 'plain';
+    for (const el of [table.tHead, ...table.tBodies]) el?.remove();
+    table.insertAdjacentHTML('beforeend', sweepTableBody(compare && { tunedM: compare.tunedM }));
+    table.dataset.compare = String(!!compare);
+    $['sweep-compare'].hidden = true;
+    $['sweep-compare'].textContent = '';
+    if (view !== this.#sweepView) {
+      this.#sweepView = view;
+      this.#charts.sweep.destroy();
+      const box = this.#root.querySelector('#sweep-chart');
+      box.textContent = '';
+      this.#charts.sweep = sweepChart(box, this, SWEEP_MS, compare && { tunedM: compare.tunedM, baseName: compare.base.name });
+      box.setAttribute('aria-label', compare
+        ? 'Accuracy against M for the fine-tuned model and its base; the table has the same numbers'
+        : 'Accuracy against M; the table has the same numbers');
+    }
+  }
+
+  #renderSweepComparison({ t, tunedM }, s, acc, count) {
+    const el = this.#$['sweep-compare'];
+    const images = `${int(count)} test images`;
+    const method = s.variant === 'formula' ? 'lmul-formula' : 'lmul';
+    const at = (M) => {
+      const b = acc.base[M - 1], f = acc.lmul[M - 1];
+      return `At M=${M} (${method}, E${s.E}): base <b>${pct(b)}</b> → fine-tuned <b>${pct(f)}</b> (${pts(f - b)} points)`;
+    };
+    if (tunedM != null) {
+      el.dataset.state = 'tuned';
+      el.innerHTML = `${at(tunedM)}, on ${images}.`;
+    } else {
+      el.dataset.state = 'away';
+      el.innerHTML = `This model was tuned for ${t.method} E${t.E}M${t.M}, ${t.rounding}; this sweep ran at E${s.E}, ` +
+        `${method}, ${s.rounding}, so no M here is its tuned setting. ${at(Math.min(t.M, SWEEP_MS.length))}, on ${images}. ` +
+        `<button type="button" class="link" data-action="tune">Back to E${t.E}M${t.M}</button> and run again to compare there.`;
+    }
+    el.hidden = false;
   }
 }
 

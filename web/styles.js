@@ -135,11 +135,11 @@ fieldset.ctl label { display: inline-flex; align-items: center; cursor: pointer;
   min-width: 5.2ch;
   text-align: right;
 }
-.ctl-model { flex: 1 1 18em; }
+.ctl-model { flex: 1 1 100%; }
 .model-row { display: flex; gap: 8px; flex-wrap: wrap; min-width: 0; }
 /* An explicit width so the select's intrinsic size is not its longest option: it fills the row
    and shrinks with it on phones instead of widening the page. */
-.model-row select { flex: 1 1 14em; width: 14em; min-width: 0; max-width: 100%; text-overflow: ellipsis; }
+.model-row select { flex: 0 1 26em; width: 26em; min-width: 0; max-width: 100%; text-overflow: ellipsis; }
 .alert {
   margin: 0;
   padding: 8px 12px;
@@ -150,6 +150,45 @@ fieldset.ctl label { display: inline-flex; align-items: center; cursor: pointer;
   flex-basis: 100%;
 }
 .alert[hidden] { display: none; }
+.model-note {
+  margin: 2px 0 0;
+  padding: 6px 10px;
+  border-radius: 8px;
+  border-left: 3px solid var(--lmd-c-lmul);
+  background: var(--lmd-bg);
+  font-size: 0.85rem;
+  max-width: 46em;
+}
+.model-note[data-state="away"] { border-left-color: var(--lmd-muted); }
+.model-note[hidden] { display: none; }
+button.link {
+  min-height: 0;
+  padding: 0;
+  border: 0;
+  background: none;
+  color: var(--lmd-accent);
+  text-decoration: underline;
+  text-underline-offset: 2px;
+  font-weight: 600;
+}
+.drop-tip { margin: 0; flex-basis: 100%; }
+@media (hover: none) { .drop-tip { display: none; } }
+.lmd { position: relative; }
+.drop-veil {
+  display: none;
+  position: absolute; inset: 0;
+  z-index: 5;
+  border: 3px dashed var(--lmd-accent);
+  border-radius: var(--lmd-radius);
+  background: color-mix(in srgb, var(--lmd-surface) 80%, transparent);
+  pointer-events: none;
+  place-items: start center;
+  padding-top: 120px;
+  font-weight: 600;
+  font-size: 1.1rem;
+}
+.drop-veil span { background: var(--lmd-surface); padding: 10px 16px; border-radius: 8px; border: 1px solid var(--lmd-border); }
+.lmd.dropping .drop-veil { display: grid; }
 
 /* ---- layout: phones put the pad first, then M, then the predictions ---- */
 .lmd {
@@ -259,6 +298,19 @@ canvas.preview {
 .hist { --c: var(--lmd-c-float); }
 .hist.lmul { --c: var(--lmd-c-lmul); }
 .chart { width: 100%; min-height: 150px; }
+.chart-box { position: relative; }
+.hist-empty {
+  display: none;
+  position: absolute; inset: 8px 8px 30px 40px;
+  place-items: center;
+  text-align: center;
+  margin: 0;
+  padding: 8px;
+  color: var(--lmd-muted);
+  font-size: 0.85rem;
+  background: color-mix(in srgb, var(--lmd-surface) 85%, transparent);
+}
+.hist[data-count="0"] .hist-empty { display: grid; }
 .logits { grid-column: 1 / -1; padding-bottom: 6px; }
 .logits .chart-title h3 { color: var(--lmd-text); font-size: 0.85rem; }
 .stats { display: grid; grid-template-columns: repeat(3, minmax(0, 1fr)); gap: 2px 12px; margin: 6px 0 0; font-size: 0.82rem; }
@@ -292,11 +344,37 @@ code, .formula { font-family: var(--lmd-mono); font-size: 0.86rem; }
 .sweep-bar label { display: inline-flex; gap: 6px; align-items: center; }
 progress { flex: 1 1 140px; height: 12px; accent-color: var(--lmd-accent); }
 .sweep-status { font-size: 0.85rem; color: var(--lmd-muted); flex-basis: 100%; min-height: 1.3em; }
+.sweep-compare {
+  margin: 0 0 10px;
+  padding: 8px 12px;
+  border-radius: 8px;
+  border-left: 3px solid var(--lmd-c-lmul);
+  background: var(--lmd-bg);
+  font-variant-numeric: tabular-nums;
+}
+.sweep-compare[hidden] { display: none; }
+.sweep-compare b { color: var(--lmd-c-lmul); }
+.tag {
+  display: inline-block;
+  font-size: 0.7rem;
+  font-weight: 700;
+  padding: 0 6px;
+  margin-left: 4px;
+  border-radius: 999px;
+  color: var(--lmd-c-lmul);
+  border: 1px solid currentColor;
+  vertical-align: 1px;
+}
+tr.tuned th, tr.tuned td { background: color-mix(in srgb, var(--lmd-c-lmul) 10%, transparent); }
+td.b { color: var(--lmd-c-lmul); opacity: 0.8; }
+td.l { font-weight: 600; }
+table[data-compare="false"] td.l { font-weight: inherit; }
 .sweep-grid { display: grid; gap: 14px; grid-template-columns: minmax(0, 1fr); }
 @container (min-width: 760px) { .sweep-grid { grid-template-columns: minmax(0, 3fr) minmax(0, 2fr); } }
 table { border-collapse: collapse; width: 100%; font-size: 0.85rem; font-variant-numeric: tabular-nums; }
 caption { text-align: left; color: var(--lmd-muted); font-size: 0.82rem; padding-bottom: 4px; }
-th, td { padding: 3px 8px; text-align: right; border-bottom: 1px solid var(--lmd-border); }
+th, td { padding: 3px 8px; text-align: right; border-bottom: 1px solid var(--lmd-border); white-space: nowrap; }
+thead th { white-space: normal; vertical-align: bottom; }
 th:first-child, td:first-child { text-align: left; }
 thead th { font-weight: 600; color: var(--lmd-muted); }
 td.f { color: var(--lmd-c-float); }
@@ -312,6 +390,8 @@ td.l { color: var(--lmd-c-lmul); }
 @container (max-width: 480px) {
   .stats { grid-template-columns: repeat(2, minmax(0, 1fr)); }
   .formula { white-space: pre-wrap; font-size: 0.8rem; }
+  th, td { padding: 3px 4px; }
+  table { font-size: 0.8rem; }
 }
 @media (prefers-reduced-motion: no-preference) {
   .bars .fill { transition: transform 90ms linear; }

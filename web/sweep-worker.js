@@ -4,7 +4,8 @@
 //
 // Messages in:  { type: 'data', images, labels }               test set (copied once)
 //               { type: 'model', key, bytes }                   bytes = null: lm.defaultModel()
-//               { type: 'job', run, key, opts, n, chunk }
+//               { type: 'retain', keys }                        dispose every other model
+//               { type: 'job', run, key, model, opts, n, chunk } model: a loaded key
 //               { type: 'cancel', run }
 // Messages out: { type: 'ready' } | { type: 'progress', run, key, images }
 //               { type: 'result', run, key, correct, total, ms } | { type: 'cancelled', run, key }
@@ -12,7 +13,8 @@
 import { createLMul } from '../wasm/index.js';
 
 const lmPromise = createLMul();
-let model = null, modelKey = null, images = null, labels = null;
+const models = new Map(); // key -> LMulModel (a fine-tune and its base during a comparison)
+let images = null, labels = null;
 const cancelled = new Set();
 let queue = Promise.resolve();
 
@@ -30,15 +32,17 @@ async function handle(msg) {
     images = msg.images;
     labels = msg.labels;
   } else if (msg.type === 'model') {
-    if (msg.key === modelKey && model) return;
-    model?.dispose();
-    model = null;
-    modelKey = null;
-    model = msg.bytes ? await lm.loadModel(new Uint8Array(msg.bytes)) : await lm.defaultModel();
-    modelKey = msg.key;
+    if (models.has(msg.key)) return;
+    models.set(msg.key, msg.bytes ? await lm.loadModel(new Uint8Array(msg.bytes)) : await lm.defaultModel());
+  } else if (msg.type === 'retain') {
+    for (const [key, m] of models) if (!msg.keys.includes(key)) {
+      m.dispose();
+      models.delete(key);
+    }
   } else if (msg.type === 'job') {
     const { run, key, opts, n, chunk } = msg;
-    if (!model || !images) throw new Error('sweep worker: job before model and data');
+    const model = models.get(msg.model);
+    if (!model || !images) throw new Error(`sweep worker: job ${key} before its model (${msg.model}) and data`);
     let correct = 0;
     const t0 = performance.now();
     for (let start = 0; start < n; start += chunk) {

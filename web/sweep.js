@@ -1,6 +1,7 @@
 // Runs the test-set sweep on a small pool of module workers (sweep-worker.js), each with its own
 // lmul-wasm instance: jobs go to whichever worker is idle, progress is summed over workers, and
-// cancel() stops every worker after its current chunk (and ends the run at once).
+// cancel() stops every worker after its current chunk (and ends the run at once). A run may use
+// several models (a fine-tune and its base): every worker holds all of them, each job names one.
 
 export const defaultPoolSize = () => Math.max(1, Math.min(4, globalThis.navigator?.hardwareConcurrency || 2));
 
@@ -21,7 +22,7 @@ export class SweepRunner {
   #worker(i) {
     if (!this.#workers[i]) {
       const worker = new Worker(this.url, { type: 'module', name: `lmul-sweep-${i}` });
-      const slot = { worker, data: null, model: null };
+      const slot = { worker, data: null, models: new Set() };
       worker.onmessage = (e) => this.#onMessage(slot, e.data);
       worker.onerror = (e) => {
         e.preventDefault?.();
@@ -34,10 +35,12 @@ export class SweepRunner {
   }
 
   // dataset: { images: Uint8Array(n*784), labels: Uint8Array(n) } (kept identical between runs
-  // to avoid copying it again); model: { key, bytes: ArrayBuffer | null };
-  // jobs: [{ key, opts }]; n: images per job.
-  run({ dataset, model, jobs, n, chunk = 1000, onProgress = () => {}, onResult = () => {} }) {
+  // to avoid copying it again); models: [{ key, bytes: ArrayBuffer | null }] (or one `model`);
+  // jobs: [{ key, opts, model? }] (model: a key of models, default the first); n: images per job.
+  run({ dataset, model, models = [model], jobs, n, chunk = 1000, onProgress = () => {}, onResult = () => {} }) {
     if (this.#active) throw new Error('a sweep is already running');
+    if (!models.length || models.some((m) => !m || m.key == null)) throw new Error('sweep: no model');
+    const keys = models.map((m) => m.key);
     const run = ++this.#run;
     const total = jobs.length * n;
     const started = performance.now();
@@ -54,7 +57,7 @@ export class SweepRunner {
           return;
         }
         active.busy.add(slot);
-        slot.worker.postMessage({ type: 'job', run, key: job.key, opts: job.opts, n, chunk });
+        slot.worker.postMessage({ type: 'job', run, key: job.key, model: job.model ?? keys[0], opts: job.opts, n, chunk });
       };
       active.onProgress = (k) => {
         done += k;
@@ -74,9 +77,11 @@ export class SweepRunner {
           slot.worker.postMessage({ type: 'data', images: dataset.images, labels: dataset.labels });
           slot.data = dataset;
         }
-        if (slot.model !== model.key) {
-          slot.worker.postMessage({ type: 'model', key: model.key, bytes: model.bytes ? model.bytes.slice(0) : null });
-          slot.model = model.key;
+        slot.worker.postMessage({ type: 'retain', keys });
+        for (const key of slot.models) if (!keys.includes(key)) slot.models.delete(key);
+        for (const m of models) if (!slot.models.has(m.key)) {
+          slot.worker.postMessage({ type: 'model', key: m.key, bytes: m.bytes ? m.bytes.slice(0) : null });
+          slot.models.add(m.key);
         }
       }
       for (let i = 0; i < size; ++i) next(this.#workers[i]);
@@ -87,7 +92,7 @@ export class SweepRunner {
   #onMessage(slot, msg) {
     const a = this.#active;
     if (msg.type === 'error') {
-      slot.model = null; // reload the model next time
+      slot.models.clear(); // reload the models next time
       if (a && (msg.run === undefined || msg.run === a.run)) this.#fail(new Error(msg.message));
       return;
     }

@@ -332,6 +332,136 @@ test('the model menu comes from the manifest; the deeper model works', async () 
   await page.waitForFunction(() => /\[784, 128, 10\]/.test(document.querySelector('lmul-digit-demo').shadowRoot.querySelector('#energy-formula').textContent));
 });
 
+async function runSweepAndWait(n, timeout = 60000) {
+  await page.getByTestId('sweep-n').selectOption(String(n));
+  await page.getByTestId('sweep-start').click();
+  await page.waitForFunction(() => {
+    const t = document.querySelector('lmul-digit-demo').shadowRoot.querySelector('[data-testid="sweep-table"]');
+    return t.dataset.state === 'done' || t.dataset.state === 'error';
+  }, null, { timeout });
+  const table = page.getByTestId('sweep-table');
+  assert.equal(await table.getAttribute('data-state'), 'done', await page.locator('lmul-digit-demo #sweep-status').textContent());
+  return table;
+}
+async function selectModel(id) {
+  await page.getByTestId('model-select').selectOption(id);
+  await page.waitForFunction((want) => {
+    const el = document.querySelector('lmul-digit-demo');
+    return el.shadowRoot.querySelector('#energy-formula').textContent !== '' && el.shadowRoot.querySelector('[data-testid="model-select"]').value === want;
+  }, id);
+  await settle();
+}
+const sweepRows = (table) => table.locator('tbody tr').evaluateAll((trs) => trs.map((tr) =>
+  Object.fromEntries([...tr.cells].slice(1).map((td) => [td.className, td.textContent]))));
+
+test('the model menu groups exact-trained models and L-Mul-aware fine-tunes, with short labels', async () => {
+  const groups = await page.getByTestId('model-select').evaluate((sel) =>
+    [...sel.querySelectorAll('optgroup')].map((g) => [g.label, [...g.querySelectorAll('option')].map((o) => o.textContent)]));
+  assert.deepEqual(groups.map(([label]) => label), ['Trained with exact math', 'L-Mul-aware fine-tunes']);
+  assert.ok(groups[1][1].includes('Seed MLP · tuned for L-Mul E8M1'), groups[1][1].join(' | '));
+  assert.equal(groups[1][1].length, 6);
+  for (const label of groups.flatMap(([, o]) => o)) assert.ok(label.length <= 45, `long label: ${label}`);
+  // The seed model is not a fine-tune: no note.
+  assert.equal(await page.getByTestId('model-note').isVisible(), false);
+});
+
+test('the E8M1 seed fine-tune: sets M=1 and L-Mul adder, predicts, and its sweep compares it with the base model', async () => {
+  await setM(3);
+  await page.getByLabel('formula').check(); // the fine-tune must switch this back to its own variant
+  await selectModel('seed-ft-lmul-E8M1');
+  assert.deepEqual(await demo().evaluate((el) => el.settings), { M: 1, E: 8, rounding: 'nearest', variant: 'adder' });
+  assert.equal(await page.getByTestId('m-slider').inputValue(), '1');
+  const note = page.getByTestId('model-note');
+  assert.equal(await note.getAttribute('data-state'), 'tuned');
+  assert.match(await note.textContent(), /Fine-tuned for L-Mul \(adder\) E8M1, nearest rounding.*base model, “Seed MLP 784-128-10”/);
+  assert.match(await page.locator('.col[data-method="lmul"] h3').textContent(), /E8M1 · adder · nearest/);
+
+  await page.getByTestId('clear').click();
+  await drawStrokes(page, DIGITS[3]);
+  await settle();
+  const p = await preds();
+  assert.deepEqual(p, { exact: '3', float: '3', lmul: '3' }, JSON.stringify(p));
+
+  // 1000 images: both models, every M; the numbers are plain evaluate() calls in Node.
+  const table = await runSweepAndWait(1000);
+  console.log(`fine-tune sweep, 1000 images x 32 configurations: ${await table.getAttribute('data-seconds')} s`);
+  assert.equal(await table.getAttribute('data-compare'), 'true');
+  assert.deepEqual(await table.locator('thead th').allTextContents(), ['M', 'Float', 'L-Mul base', 'L-Mul tuned', 'Tuned − base']);
+  const rows = await sweepRows(table);
+  const lm = await createLMul();
+  const { images, labels } = readMnistTest();
+  const im = images.subarray(0, 1000 * 784), lb = labels.subarray(0, 1000);
+  const fs = await import('node:fs');
+  const load = (f) => lm.loadModel(fs.readFileSync(new URL(`../../models/${f}.safetensors`, import.meta.url)));
+  const base = await load('mlp-784-128-10'), tuned = await load('mlp-784-128-10-ft-lmul-E8M1');
+  const pctText = (a) => `${(a * 100).toFixed(2)} %`;
+  const acc = {};
+  for (const M of [1, 2, 3, 10]) {
+    acc[M] = { base: base.evaluate(im, lb, { method: 'lmul', M }).accuracy, tuned: tuned.evaluate(im, lb, { method: 'lmul', M }).accuracy };
+    assert.equal(rows[M - 1].b, pctText(acc[M].base), `base lmul M=${M}`);
+    assert.equal(rows[M - 1].l, pctText(acc[M].tuned), `fine-tuned lmul M=${M}`);
+    assert.equal(rows[M - 1].f, pctText(tuned.evaluate(im, lb, { method: 'float', M }).accuracy), `fine-tuned float M=${M}`);
+  }
+  const ftExact = tuned.evaluate(im, lb, { method: 'exact' }).accuracy, baseExact = base.evaluate(im, lb, { method: 'exact' }).accuracy;
+  base.dispose();
+  tuned.dispose();
+  // On these 1000 images (and on all 10000: 96.75 % -> 97.29 %) the fine-tune beats its base at its M.
+  assert.ok(acc[1].tuned > acc[1].base, JSON.stringify(acc[1]));
+  const line = await page.getByTestId('sweep-compare').textContent();
+  console.log(line);
+  assert.equal(line, `At M=1 (lmul, E8): base ${pctText(acc[1].base)} → fine-tuned ${pctText(acc[1].tuned)} ` +
+    `(+${((acc[1].tuned - acc[1].base) * 100).toFixed(2)} points), on 1,000 test images.`);
+  assert.match(await table.locator('caption').textContent(), new RegExp(`fine-tuned ${pctText(ftExact)}, base ${pctText(baseExact)}`));
+  // The tuned M is marked in the table, and the chart has the base model's curve.
+  assert.match(await table.locator('tr.tuned th').textContent(), /^1 tuned$/);
+  const legend = await page.locator('lmul-digit-demo #sweep-chart .u-legend .u-series th').allTextContents();
+  assert.deepEqual(legend.map((t) => t.trim()), ['Exact fp32 (fine-tuned)', 'Float, fine-tuned', 'L-Mul, fine-tuned', 'L-Mul, base (Seed MLP 784-128-10)']);
+  await page.locator('lmul-digit-demo .ctl-more').screenshot({ path: screenshotPath('finetune-controls-1280-light.png') });
+  await page.locator('lmul-digit-demo .sweep').screenshot({ path: screenshotPath('finetune-sweep-1280-light.png') });
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await settle();
+  await page.locator('lmul-digit-demo .sweep').screenshot({ path: screenshotPath('finetune-sweep-1280-dark.png') });
+  await page.emulateMedia({ colorScheme: 'light' });
+
+  // The user may move M: the note says the model is now used away from its tuned setting.
+  await setM(3);
+  assert.equal(await note.getAttribute('data-state'), 'away');
+  assert.match(await note.textContent(), /Away from its tuned setting: fine-tuned for L-Mul \(adder\) E8M1, nearest rounding, now used at E8M3/);
+  await note.getByRole('button', { name: 'Back to E8M1' }).click();
+  await settle();
+  assert.equal(await demo().evaluate((el) => el.settings.M), 1);
+  assert.equal(await note.getAttribute('data-state'), 'tuned');
+  assert.deepEqual(problems, []);
+});
+
+test('a fine-tune swept away from its tuned E says so instead of claiming a tuned point', async () => {
+  await selectModel('seed-ft-lmul-E3M2');
+  assert.deepEqual(await demo().evaluate((el) => [el.settings.E, el.settings.M]), [3, 2]);
+  assert.match(await page.getByTestId('model-note').textContent(), /E3M2/);
+  await page.locator('lmul-digit-demo #e').selectOption('8');
+  await settle();
+  assert.equal(await page.getByTestId('model-note').getAttribute('data-state'), 'away');
+  const table = await runSweepAndWait(1000);
+  assert.equal(await table.locator('tr.tuned').count(), 0);
+  const compare = page.getByTestId('sweep-compare');
+  assert.equal(await compare.getAttribute('data-state'), 'away');
+  assert.match(await compare.textContent(), /tuned for lmul E3M2, nearest; this sweep ran at E8, lmul, nearest, so no M here is its tuned setting/);
+  // Back at E3 the sweep marks M=2, where the fine-tune is far better than the base.
+  await compare.getByRole('button', { name: 'Back to E3M2' }).click();
+  await settle();
+  await runSweepAndWait(1000);
+  assert.equal(await compare.getAttribute('data-state'), 'tuned');
+  const line = await compare.textContent();
+  console.log(line);
+  const [, b, f] = line.match(/At M=2 \(lmul, E3\): base ([\d.]+) % → fine-tuned ([\d.]+) %/).map(Number);
+  assert.ok(f > b + 50, line);
+  await selectModel('seed');
+  assert.equal(await page.getByTestId('model-note').isVisible(), false);
+  await page.locator('lmul-digit-demo #e').selectOption('8');
+  await setM(3);
+  assert.deepEqual(problems, []);
+});
+
 test('screenshots at 1280 px (light and dark) and 375 px; no horizontal overflow at 360 px', async () => {
   await page.getByTestId('clear').click();
   await drawStrokes(page, DIGITS[3]);
@@ -349,6 +479,12 @@ test('screenshots at 1280 px (light and dark) and 375 px; no horizontal overflow
     await drawStrokes(small.page, DIGITS[4]);
     await small.page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
     assert.equal((await small.page.getByTestId('pred-exact').textContent()).trim(), '4');
+    // The widest state: a fine-tune's note and its comparison sweep (five columns, four series).
+    await small.page.getByTestId('model-select').selectOption('seed-ft-lmul-E8M1');
+    await small.page.getByTestId('model-note').waitFor({ state: 'visible' });
+    await small.page.getByTestId('sweep-n').selectOption('1000');
+    await small.page.getByTestId('sweep-start').click();
+    await small.page.getByTestId('sweep-compare').waitFor({ state: 'visible', timeout: 60000 });
     const overflow = await small.page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     assert.ok(overflow <= 0, `${width} px: page is ${overflow} px too wide`);
     assert.deepEqual(await overflowing(small.page), [], `${width} px: elements past the right edge`);
