@@ -1,0 +1,277 @@
+// The page survives bad input (issue 6, browser half): an empty pad, files dropped on the demo
+// that are not models, models of the wrong shape, a model the manifest lists but the server
+// cannot deliver, the window resized in the middle of a stroke, and a long drawing session
+// (JS heap and wasm memory stay flat; the issue's 10 minutes, compressed to 300 mouse strokes).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, launch, openPage, drawStrokes, screenshotPath } from './helpers.mjs';
+import { DIGITS } from './digits.mjs';
+
+let srv, browser, page, context, problems;
+const demo = () => page.locator('lmul-digit-demo');
+const text = async (id) => (await page.getByTestId(id).textContent()).trim();
+const frames = () => page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+const settle = async () => {
+  await frames();
+  await frames();
+};
+const energyLayers = () => demo().evaluate((el) => el.shadowRoot.querySelector('#energy-formula').textContent.match(/\[([\d, ]+)\]/)[1]);
+
+// A .safetensors file of an MLP with the given layer widths (fc1.weight [out, in], fc1.bias, ...).
+function safetensors(layers) {
+  const header = {}, parts = [];
+  let offset = 0;
+  for (let k = 0; k + 1 < layers.length; ++k) {
+    for (const [name, shape] of [[`fc${k + 1}.weight`, [layers[k + 1], layers[k]]], [`fc${k + 1}.bias`, [layers[k + 1]]]]) {
+      const n = shape.reduce((a, b) => a * b, 1);
+      const data = Float32Array.from({ length: n }, (_, j) => Math.sin(j + k) * 0.05);
+      header[name] = { dtype: 'F32', shape, data_offsets: [offset, offset + 4 * n] };
+      offset += 4 * n;
+      parts.push(Buffer.from(data.buffer));
+    }
+  }
+  let json = JSON.stringify(header);
+  while (json.length % 8) json += ' ';
+  const size = Buffer.alloc(8);
+  size.writeBigUInt64LE(BigInt(json.length));
+  return Buffer.concat([size, Buffer.from(json), ...parts]);
+}
+
+// Drops files on the drawing pad as a drag from the desktop would: dragenter, dragover, drop.
+// files: [{ name, type, base64 }] or [{ name, url }] (fetched in the page).
+async function dropFiles(files) {
+  return demo().evaluate(async (el, files) => {
+    const dt = new DataTransfer();
+    for (const f of files) {
+      const bytes = f.url ? new Uint8Array(await (await fetch(f.url)).arrayBuffer()) : Uint8Array.from(atob(f.base64), (c) => c.charCodeAt(0));
+      dt.items.add(new File([bytes], f.name, { type: f.type ?? '' }));
+    }
+    const target = el.shadowRoot.querySelector('canvas.draw');
+    const fire = (type) => target.dispatchEvent(new DragEvent(type, { dataTransfer: dt, bubbles: true, cancelable: true, composed: true }));
+    fire('dragenter');
+    const accepted = !fire('dragover'); // canceled = the page accepts the drop
+    const veil = el.shadowRoot.querySelector('.lmd').classList.contains('dropping');
+    fire('drop');
+    return { accepted, veil, after: el.shadowRoot.querySelector('.lmd').classList.contains('dropping') };
+  }, files);
+}
+const file = (name, type, buffer) => ({ name, type, base64: Buffer.from(buffer).toString('base64') });
+
+before(async () => {
+  srv = await startServer();
+  browser = await launch();
+  ({ page, context, problems } = await openPage(browser, srv.origin));
+  await demo().evaluate((el) => el.ready);
+});
+
+after(async () => {
+  await browser?.close();
+  await srv?.close();
+});
+
+test('empty canvas: "–" predictions, histograms explain why they are empty, Undo disabled, no errors', async () => {
+  await settle();
+  for (const id of ['pred-exact', 'pred-float', 'pred-lmul']) assert.equal(await text(id), '–', id);
+  assert.equal(await demo().evaluate((el) => el.predictions), null);
+  for (const name of ['float', 'lmul']) {
+    assert.equal(await page.getByTestId(`hist-${name}`).getAttribute('data-count'), '0');
+    const empty = page.getByTestId(`hist-${name}-empty`);
+    assert.ok(await empty.isVisible(), `hist-${name}: no empty-state text`);
+    assert.match(await empty.textContent(), /No products to show yet: draw a digit/);
+  }
+  assert.equal(await page.getByTestId('undo').isDisabled(), true);
+  // Clear on an empty pad changes nothing and leaves nothing to undo.
+  await page.getByTestId('clear').click();
+  await settle();
+  assert.equal(await page.getByTestId('undo').isDisabled(), true);
+  assert.equal(await text('pred-exact'), '–');
+  // A drawing fills the histograms and hides the empty state; clearing brings it back.
+  await drawStrokes(page, DIGITS[7]);
+  await settle();
+  assert.equal(await page.getByTestId('hist-lmul-empty').isVisible(), false);
+  await page.getByTestId('clear').click();
+  await settle();
+  assert.ok(await page.getByTestId('hist-lmul-empty').isVisible());
+  assert.equal(await text('pred-lmul'), '–');
+  assert.deepEqual(problems, []);
+});
+
+test('dropping a non-model file (PNG, text) gives a clear error and keeps the model; a dropped model loads', async () => {
+  await drawStrokes(page, DIGITS[7]);
+  await settle();
+  assert.equal(await text('pred-exact'), '7');
+  const png = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==', 'base64');
+  const alert = page.getByTestId('error');
+  for (const [f, why] of [
+    [file('digit.png', 'image/png', png), /Could not load digit\.png: not a model: expected a \.safetensors file .*got image\/png\. The previous model stays active\./],
+    [file('notes.txt', 'text/plain', 'hello'), /Could not load notes\.txt: not a model: expected a \.safetensors file .*got text\/plain/],
+    // Named like a model, but text inside: the loader's own message.
+    [file('notes.safetensors', '', 'just some text, no header'), /Could not load notes\.safetensors: .+The previous model stays active\./],
+  ]) {
+    const drop = await dropFiles([f]);
+    assert.deepEqual(drop, { accepted: true, veil: true, after: false }, `${f.name}: drop handling`);
+    await alert.waitFor({ state: 'visible' });
+    await page.waitForFunction((name) => document.querySelector('lmul-digit-demo').shadowRoot.querySelector('[data-testid="error"]').textContent.includes(name), f.name);
+    assert.match(await alert.textContent(), why);
+    assert.equal(await energyLayers(), '784, 128, 10', 'the seed model is still active');
+    assert.equal(await page.getByTestId('model-select').inputValue(), 'seed');
+    await settle();
+    assert.equal(await text('pred-exact'), '7', 'predictions still work');
+  }
+  // Two files at once: one at a time, please.
+  await dropFiles([file('a.safetensors', '', 'x'), file('b.safetensors', '', 'y')]);
+  assert.match(await alert.textContent(), /Drop one \.safetensors file at a time \(got 2 files\)/);
+  // A real model file dropped: it loads, shows up in the menu, and the error goes away.
+  await dropFiles([{ name: 'deep.safetensors', url: '/models/mlp-784-128-128-128-128-10.safetensors' }]);
+  await page.waitForFunction(() => /128, 128, 128/.test(document.querySelector('lmul-digit-demo').shadowRoot.querySelector('#energy-formula').textContent));
+  assert.equal(await alert.isVisible(), false);
+  assert.match(await page.getByTestId('model-select').locator('option:checked').textContent(), /File: deep\.safetensors/);
+  await settle();
+  assert.equal(await text('pred-exact'), '7');
+  await page.getByTestId('model-select').selectOption('seed');
+  await page.waitForFunction(() => /\[784, 128, 10\]/.test(document.querySelector('lmul-digit-demo').shadowRoot.querySelector('#energy-formula').textContent));
+  assert.deepEqual(problems, []);
+});
+
+test('a model of the wrong shape gives an error naming what is wrong', async () => {
+  const alert = page.getByTestId('error');
+  for (const [layers, why] of [
+    [[784, 5], /Could not load five\.safetensors: five\.safetensors has 5 outputs where the demo needs 10 \(one per digit\) \(layers \[784, 5\]\)/],
+    [[100, 32, 10], /small\.safetensors has 100 inputs where the demo needs 784 \(28×28 pixels\) \(layers \[100, 32, 10\]\)/],
+    [[64, 3], /has 64 inputs where the demo needs 784 \(28×28 pixels\) and 3 outputs where the demo needs 10/],
+  ]) {
+    const name = { 5: 'five', 10: 'small', 3: 'tiny' }[layers[layers.length - 1]] + '.safetensors';
+    await page.getByTestId('model-file').setInputFiles({ name, mimeType: 'application/octet-stream', buffer: safetensors(layers) });
+    await page.waitForFunction((n) => document.querySelector('lmul-digit-demo').shadowRoot.querySelector('[data-testid="error"]').textContent.includes(n), name);
+    assert.match(await alert.textContent(), why);
+    assert.match(await alert.textContent(), /The previous model stays active\.$/);
+    assert.equal(await energyLayers(), '784, 128, 10');
+  }
+  // The same shape check on a dropped file.
+  await dropFiles([file('five-dropped.safetensors', '', safetensors([784, 5]))]);
+  await page.waitForFunction(() => document.querySelector('lmul-digit-demo').shadowRoot.querySelector('[data-testid="error"]').textContent.includes('five-dropped'));
+  assert.match(await alert.textContent(), /has 5 outputs where the demo needs 10/);
+  // A model of the right shape built the same way loads (the writer is not the problem).
+  await page.getByTestId('model-file').setInputFiles({ name: 'ok.safetensors', mimeType: 'application/octet-stream', buffer: safetensors([784, 16, 10]) });
+  await page.waitForFunction(() => /\[784, 16, 10\]/.test(document.querySelector('lmul-digit-demo').shadowRoot.querySelector('#energy-formula').textContent));
+  assert.equal(await alert.isVisible(), false);
+  await page.getByTestId('model-select').selectOption('seed');
+  await page.waitForFunction(() => /\[784, 128, 10\]/.test(document.querySelector('lmul-digit-demo').shadowRoot.querySelector('#energy-formula').textContent));
+  assert.deepEqual(problems, []);
+});
+
+test('a model the manifest lists but the server cannot deliver: error, previous model kept', async () => {
+  const missing = '**/models/mlp-784-128-10-ft-lmul-E8M2.safetensors';
+  await page.route(missing, (route) => route.fulfill({ status: 404, body: 'not found' }));
+  await page.getByTestId('model-select').selectOption('seed-ft-lmul-E8M2');
+  const alert = page.getByTestId('error');
+  await alert.waitFor({ state: 'visible' });
+  assert.match(await alert.textContent(), /Could not load the model “Seed MLP · tuned for L-Mul E8M2”: HTTP 404/);
+  assert.equal(await page.getByTestId('model-select').inputValue(), 'seed');
+  assert.equal(await energyLayers(), '784, 128, 10');
+  assert.equal(await page.getByTestId('model-note').isVisible(), false);
+  await page.unroute(missing);
+  // The expected 404 is the only problem; a retry after the server recovers works.
+  assert.deepEqual(problems.splice(0), [`HTTP 404: ${srv.origin}/models/mlp-784-128-10-ft-lmul-E8M2.safetensors`,
+    'console.error: Failed to load resource: the server responded with a status of 404 (Not Found)']);
+  await page.getByTestId('model-select').selectOption('seed-ft-lmul-E8M2');
+  await page.getByTestId('model-note').waitFor({ state: 'visible' });
+  assert.equal(await alert.isVisible(), false);
+  await page.getByTestId('model-select').selectOption('seed');
+  await page.getByTestId('model-note').waitFor({ state: 'hidden' });
+  await page.getByTestId('m-slider').fill('3');
+  assert.deepEqual(problems, []);
+});
+
+test('resizing the window in the middle of a stroke keeps the stroke and a clean canvas', async () => {
+  await page.getByTestId('clear').click();
+  await settle();
+  const canvas = page.getByTestId('draw-canvas');
+  let box = await canvas.boundingBox();
+  const at = (b, x, y) => [b.x + x * b.width, b.y + y * b.height];
+  // A "1": the top half before the resize, the bottom half after it (the pad has moved and
+  // changed size: 1280 px is two columns, 600 px one).
+  await page.mouse.move(...at(box, 0.53, 0.17));
+  await page.mouse.down();
+  for (let k = 1; k <= 8; ++k) await page.mouse.move(...at(box, 0.53 - 0.003 * k, 0.17 + 0.04 * k));
+  await page.setViewportSize({ width: 600, height: 900 });
+  await settle();
+  box = await canvas.boundingBox();
+  for (let k = 9; k <= 16; ++k) await page.mouse.move(...at(box, 0.53 - 0.003 * k, 0.17 + 0.04 * k));
+  await page.mouse.up();
+  await settle();
+  assert.equal(await text('pred-exact'), '1');
+  // One stroke: Undo is available and empties the pad.
+  assert.equal(await page.getByTestId('undo').isEnabled(), true);
+  // The canvas backing store follows its new size and shows ink.
+  const state = await canvas.evaluate((c) => {
+    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    let ink = 0;
+    const bg = d.slice(0, 3).join();
+    for (let i = 0; i < d.length; i += 4) if (d.slice(i, i + 3).join() !== bg) ++ink;
+    return { width: c.width, css: Math.round(c.clientWidth * devicePixelRatio), ink };
+  });
+  assert.equal(state.width, state.css, 'canvas backing store matches its size');
+  assert.ok(state.ink > 500, `${state.ink} ink pixels`);
+  await page.screenshot({ path: screenshotPath('resize-mid-stroke-600.png') });
+  await page.getByTestId('undo').click();
+  await settle();
+  assert.equal(await text('pred-exact'), '–');
+  // And back: drawing works at the old size.
+  await page.setViewportSize({ width: 1280, height: 900 });
+  await settle();
+  await drawStrokes(page, DIGITS[4]);
+  await settle();
+  assert.equal(await text('pred-exact'), '4');
+  assert.deepEqual(problems, []);
+});
+
+test('a long drawing session (300 strokes, Clear every 20): JS heap and wasm memory stay flat', async () => {
+  const cdp = await context.newCDPSession(page);
+  const measure = async () => {
+    await cdp.send('HeapProfiler.collectGarbage');
+    await cdp.send('HeapProfiler.collectGarbage');
+    const { usedSize } = await cdp.send('Runtime.getHeapUsage');
+    return { js: usedSize, wasm: await demo().evaluate((el) => el.memory()) };
+  };
+  const box = await page.getByTestId('draw-canvas').boundingBox();
+  let predicted = 0;
+  const session = async (strokes) => {
+    for (let i = 0; i < strokes; ++i) {
+      if (i % 20 === 0) await page.getByTestId('clear').click();
+      // Short random-walk strokes all over the pad, drawn with the mouse like a person would.
+      let x = 0.2 + 0.6 * Math.random(), y = 0.2 + 0.6 * Math.random();
+      await page.mouse.move(box.x + x * box.width, box.y + y * box.height);
+      await page.mouse.down();
+      for (let k = 0; k < 3; ++k) {
+        x = Math.min(0.95, Math.max(0.05, x + (Math.random() - 0.5) * 0.3));
+        y = Math.min(0.95, Math.max(0.05, y + (Math.random() - 0.5) * 0.3));
+        await page.mouse.move(box.x + x * box.width, box.y + y * box.height);
+      }
+      await page.mouse.up();
+      if (i % 10 === 9) {
+        await frames();
+        if (/^\d$/.test(await text('pred-exact'))) ++predicted;
+      }
+    }
+    await page.getByTestId('clear').click();
+    await settle();
+  };
+  await session(40); // warm-up: JIT, caches, the undo history's first entries
+  const start = await measure();
+  const t0 = Date.now();
+  await session(300);
+  const seconds = (Date.now() - t0) / 1000;
+  const end = await measure();
+  const mb = (b) => (b / 2 ** 20).toFixed(2);
+  console.log(`long session: 300 strokes in ${seconds.toFixed(1)} s; JS heap ${mb(start.js)} -> ${mb(end.js)} MB ` +
+    `(${((end.js - start.js) / 1024).toFixed(0)} KB); wasm heap ${start.wasm.heapBytes} -> ${end.wasm.heapBytes} bytes, ` +
+    `malloc ${start.wasm.mallocBytes} -> ${end.wasm.mallocBytes} bytes, val handles ${start.wasm.valHandles} -> ${end.wasm.valHandles}`);
+  assert.ok(predicted >= 30, `only ${predicted} of 34 checks saw a prediction`);
+  assert.ok(end.js - start.js < 2 * 2 ** 20, `JS heap grew by ${mb(end.js - start.js)} MB`);
+  assert.equal(end.wasm.heapBytes, start.wasm.heapBytes, 'wasm memory grew');
+  assert.ok(Math.abs(end.wasm.mallocBytes - start.wasm.mallocBytes) <= 4096, `malloc'd bytes ${start.wasm.mallocBytes} -> ${end.wasm.mallocBytes}`);
+  assert.equal(end.wasm.valHandles, start.wasm.valHandles);
+  assert.deepEqual(problems, []);
+  await cdp.detach();
+});
