@@ -415,6 +415,8 @@ class LMulDigitDemo extends HTMLElement {
     const first = this.#entries.find((m) => m.id === wanted) ?? this.#entries.find((m) => m.default) ?? this.#entries[0];
     this.#renderModelOptions(first.id);
     await this.#selectModel(first.id, { tune: !this.hasAttribute('m') && !this.hasAttribute('e') });
+    // After the first model: its successful load clears the alert, and this must stay visible.
+    if (this.#manifestError) this.#showError(this.#manifestError);
     this.#charts = {
       float: histogramChart(this.#root.querySelector('#hist-float-chart'), this, 'float'),
       lmul: histogramChart(this.#root.querySelector('#hist-lmul-chart'), this, 'lmul'),
@@ -426,6 +428,7 @@ class LMulDigitDemo extends HTMLElement {
     this.#readyResolve();
   }
 
+  #manifestError = '';
   async #readManifest() {
     const url = this.getAttribute('models') ? new URL(this.getAttribute('models'), document.baseURI) : DEFAULT_MANIFEST;
     const fallback = [{ id: 'default', name: 'Package default model', src: 'package:default', default: true }];
@@ -437,7 +440,7 @@ class LMulDigitDemo extends HTMLElement {
       if (!list.length) throw new Error('no models listed');
       return list.map((m) => ({ ...m, url: m.src === 'package:default' ? null : new URL(m.src, url) }));
     } catch (err) {
-      if (this.getAttribute('models')) this.#showError(`Could not read the model list ${url}: ${err.message}. Using the package's default model.`);
+      if (this.getAttribute('models')) this.#manifestError = `Could not read the model list ${url}: ${err.message}. Using the package's default model.`;
       return fallback;
     }
   }

@@ -275,3 +275,26 @@ test('a long drawing session (300 strokes, Clear every 20): JS heap and wasm mem
   assert.deepEqual(problems, []);
   await cdp.detach();
 });
+
+test('a model list (models="…") that cannot be read: error, and the package default model still works', async () => {
+  const second = page.locator('#bad-manifest');
+  await page.evaluate(() => {
+    const el = document.createElement('lmul-digit-demo');
+    el.id = 'bad-manifest';
+    el.setAttribute('models', '/no/such/models.json');
+    el.setAttribute('compact', '');
+    document.body.append(el);
+  });
+  await second.evaluate((el) => el.ready);
+  const alert = second.getByTestId('error');
+  assert.ok(await alert.isVisible());
+  assert.match(await alert.textContent(), /Could not read the model list .*\/no\/such\/models\.json: HTTP 404\. Using the package's default model\./);
+  assert.deepEqual(await second.getByTestId('model-select').locator('option').allTextContents(), ['Package default model']);
+  await second.scrollIntoViewIfNeeded();
+  await drawStrokes(page, DIGITS[7], second);
+  await settle();
+  assert.equal((await second.getByTestId('pred-exact').textContent()).trim(), '7');
+  assert.deepEqual(problems.splice(0), [`HTTP 404: ${srv.origin}/no/such/models.json`,
+    'console.error: Failed to load resource: the server responded with a status of 404 (Not Found)']);
+  await second.evaluate((el) => el.remove());
+});
