@@ -621,6 +621,7 @@ class LMulDigitDemo extends HTMLElement {
     const old = this.#model;
     this.#model = model;
     if (old && old.handle !== model.handle) old.handle.dispose();
+    if (old && old.entry !== model.entry) this.#resetSweep(); // its numbers were another model's
     this.#renderEnergy();
     this.#schedule();
     this.#scheduleAnnounce();
@@ -979,6 +980,19 @@ class LMulDigitDemo extends HTMLElement {
       $['sweep-start'].disabled = false;
       $['sweep-cancel'].disabled = true;
     }
+  }
+
+  #resetSweep() {
+    const $ = this.#$;
+    if (!this.#charts) return;
+    this.#sweep?.cancel();
+    this.#prepareSweepView(null);
+    this.#charts.sweep.setData([SWEEP_MS, ...[1, 2, 3].map(() => SWEEP_MS.map(() => null))]);
+    $['sweep-table'].dataset.state = 'empty';
+    delete $['sweep-table'].dataset.seconds;
+    $['sweep-caption'].textContent = 'Run the sweep to fill this table.';
+    $['sweep-status'].textContent = '';
+    $['sweep-progress'].value = 0;
   }
 
   // Table columns, chart series and the comparison line for a plain sweep or a fine-tune's.

@@ -353,7 +353,7 @@ progress { flex: 1 1 140px; height: 12px; accent-color: var(--lmd-accent); }
   font-variant-numeric: tabular-nums;
 }
 .sweep-compare[hidden] { display: none; }
-.sweep-compare b { color: var(--lmd-c-lmul); }
+.sweep-compare b { color: var(--lmd-c-lmul); white-space: nowrap; }
 .tag {
   display: inline-block;
   font-size: 0.7rem;

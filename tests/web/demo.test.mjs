@@ -457,6 +457,11 @@ test('a fine-tune swept away from its tuned E says so instead of claiming a tune
   assert.ok(f > b + 50, line);
   await selectModel('seed');
   assert.equal(await page.getByTestId('model-note').isVisible(), false);
+  // Another model: the comparison's numbers are not shown for it.
+  assert.equal(await page.getByTestId('sweep-table').getAttribute('data-state'), 'empty');
+  assert.equal(await page.getByTestId('sweep-table').getAttribute('data-compare'), 'false');
+  assert.equal(await compare.isVisible(), false);
+  assert.match(await page.getByTestId('sweep-table').locator('caption').textContent(), /^Run the sweep/);
   await page.locator('lmul-digit-demo #e').selectOption('8');
   await setM(3);
   assert.deepEqual(problems, []);
