@@ -2,19 +2,15 @@
 // presets, undo, random test digits, bad model files, the sweep, layout and console hygiene.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launch, openPage, drawStrokes, screenshotPath } from './helpers.mjs';
+import { startServer, launch, openPage, drawStrokes, screenshotPath, testIdText, settle as settleFrames } from './helpers.mjs';
 import { DIGITS, AMBIGUOUS } from './digits.mjs';
 import { createLMul } from '../../wasm/index.js';
 import { readMnistTest } from '../../scripts/make-mnist-asset.mjs';
 
 let srv, browser, page, problems;
 const demo = () => page.locator('lmul-digit-demo');
-const text = async (id) => (await page.getByTestId(id).textContent()).trim();
-const frames = () => page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
-const settle = async () => {
-  await frames();
-  await frames();
-};
+const text = (id) => testIdText(page, id);
+const settle = () => settleFrames(page);
 async function setM(m) {
   await page.getByTestId('m-slider').fill(String(m));
   await settle();
@@ -482,7 +478,7 @@ test('screenshots at 1280 px (light and dark) and 375 px; no horizontal overflow
     const small = await openPage(browser, srv.origin, { width, height: 800, colorScheme: scheme });
     await small.page.locator('lmul-digit-demo').evaluate((el) => el.ready);
     await drawStrokes(small.page, DIGITS[4]);
-    await small.page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+    await settleFrames(small.page);
     assert.equal((await small.page.getByTestId('pred-exact').textContent()).trim(), '4');
     // The widest state: a fine-tune's note and its comparison sweep (five columns, four series).
     await small.page.getByTestId('model-select').selectOption('seed-ft-lmul-E8M1');

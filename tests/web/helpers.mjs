@@ -84,3 +84,14 @@ export function screenshotPath(name) {
   fs.mkdirSync(resultsDir, { recursive: true });
   return path.join(resultsDir, name);
 }
+
+// The trimmed text of the element with this data-testid.
+export async function testIdText(page, id) {
+  return (await page.getByTestId(id).textContent()).trim();
+}
+
+// Two animation frames, twice: long enough for a throttled prediction and its redraw.
+export async function settle(page) {
+  for (let k = 0; k < 2; ++k)
+    await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+}

@@ -4,17 +4,13 @@
 // (JS heap and wasm memory stay flat; the issue's 10 minutes, compressed to 300 mouse strokes).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launch, openPage, drawStrokes, screenshotPath } from './helpers.mjs';
+import { startServer, launch, openPage, drawStrokes, screenshotPath, testIdText, settle as settleFrames } from './helpers.mjs';
 import { DIGITS } from './digits.mjs';
 
 let srv, browser, page, context, problems;
 const demo = () => page.locator('lmul-digit-demo');
-const text = async (id) => (await page.getByTestId(id).textContent()).trim();
-const frames = () => page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
-const settle = async () => {
-  await frames();
-  await frames();
-};
+const text = (id) => testIdText(page, id);
+const settle = () => settleFrames(page);
 const energyLayers = () => demo().evaluate((el) => el.shadowRoot.querySelector('#energy-formula').textContent.match(/\[([\d, ]+)\]/)[1]);
 
 // A .safetensors file of an MLP with the given layer widths (fc1.weight [out, in], fc1.bias, ...).
@@ -250,7 +246,7 @@ test('a long drawing session (300 strokes, Clear every 20): JS heap and wasm mem
       }
       await page.mouse.up();
       if (i % 10 === 9) {
-        await frames();
+        await settle();
         if (/^\d$/.test(await text('pred-exact'))) ++predicted;
       }
     }
