@@ -108,29 +108,38 @@ TEST_SUITE("kernels") {
 
   TEST_CASE("dense: every packed path equals the scalar reference, and falls back when it must") {
     // Weights without zeros select the adder's "pure" path (mode 1), weights with zeros the
-    // masked one (mode 2); float E8M<=11 and lmul-formula M<=21 have mode 1. Inputs are chosen so
-    // that some rows can take the packed path and others (huge or tiny values) must fall back.
+    // masked one (mode 2); float E8M<=11 and lmul-formula M<=21 have mode 1, float E<8 M<=11
+    // mode 2. Inputs are chosen so that some rows can take the packed path and others (huge or
+    // tiny values, inf) must fall back; rows 6 and 7 straddle F's subnormal range.
     std::mt19937_64 rng(99);
     std::normal_distribution<float> normal(0.0f, 1.0f);
     // 48 inputs: whole SIMD batches only; 45: a scalar tail too.
     for (const std::size_t in : {std::size_t(48), std::size_t(45)}) {
-      const std::size_t out = 21, rows = 6;
-      std::vector<float> W(in * out), Wz(in * out), Wbig(in * out), W4(in * out), bias(out),
-          X(in * rows);
+      const std::size_t out = 21, rows = 8;
+      std::vector<float> W(in * out), Wz(in * out), Wbig(in * out), W4(in * out), Wtiny(in * out),
+          bias(out), X(in * rows);
       for (std::size_t k = 0; k < W.size(); ++k) {
         W[k] = normal(rng) * 0.1f;
         Wz[k] = k % 7 == 0 ? 0.0f : W[k];
-        Wbig[k] = W[k] * 1e20f; // with row 4 (1e36) products overflow fp32
-        W4[k] = W[k] * 40.0f;   // with row 4, E4M3 products overflow (saturate)
+        Wbig[k] = W[k] * 1e20f;   // with row 4 (1e36) products overflow fp32
+        W4[k] = W[k] * 40.0f;     // with row 4, E4M3 products overflow (saturate)
+        Wtiny[k] = W[k] * 1e-19f; // E7M11: F-subnormal weights, products below 2^-126
       }
       for (auto& b : bias)
         b = normal(rng);
       for (std::size_t r = 0; r < rows; ++r)
         for (std::size_t i = 0; i < in; ++i) {
-          const float scale = r == 4 ? 1e36f : r == 5 ? 1e-36f : 1.0f; // overflow / underflow rows
-          X[r * in + i] =
-              rng() % 3 == 0 ? 0.0f : std::fabs(normal(rng)) * scale * (r == 3 ? -1.f : 1.f);
+          // Overflow and underflow rows, then a row of tiny values and one of mixed scales.
+          const float scale = r == 4   ? 1e36f
+                              : r == 5 ? 1e-36f
+                              : r == 6 ? 1e-21f
+                              : r == 7 ? std::ldexp(1.0f, int(rng() % 40) - 20)
+                                       : 1.0f;
+          X[r * in + i] = rng() % 3 == 0 ? 0.0f
+                                         : std::fabs(normal(rng)) * scale *
+                                               (r == 3 || (r >= 6 && i % 2) ? -1.f : 1.f);
         }
+      X[7 * in + 5] = std::numeric_limits<float>::infinity(); // row 7 must fall back
       struct Case {
         MulSpec spec;
         const std::vector<float>* weights;
@@ -154,7 +163,13 @@ TEST_SUITE("kernels") {
           {{Method::lmul_formula, FloatFormat(4, 3), Rounding::nearest}, &W, 0},  // subnormal w
           {{Method::float_, FloatFormat(8, 10), Rounding::nearest}, &Wz, 1},
           {{Method::float_, FloatFormat(8, 12), Rounding::nearest}, &W, 0},
-          {{Method::float_, FloatFormat(5, 2), Rounding::nearest}, &W, 0},
+          {{Method::float_, FloatFormat(5, 2), Rounding::nearest}, &W, 2},
+          {{Method::float_, FloatFormat(4, 3), Rounding::truncate}, &W, 2},
+          {{Method::float_, FloatFormat(4, 3), Rounding::nearest}, &W4, 2}, // saturates
+          {{Method::float_, FloatFormat(5, 10), Rounding::nearest}, &Wz, 2},
+          {{Method::float_, FloatFormat(7, 11), Rounding::nearest}, &Wtiny, 2},
+          {{Method::float_, FloatFormat(2, 1), Rounding::nearest}, &W4, 2},
+          {{Method::float_, FloatFormat(5, 12), Rounding::nearest}, &W, 0},
           {{Method::exact, FloatFormat(8, 23), Rounding::nearest}, &W, 0},
       };
       for (const Case& c : cases)

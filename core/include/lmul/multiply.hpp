@@ -129,26 +129,47 @@ public:
     return x == xsimd::batch<float, A>(0.0f);
   }
 
-  // Packed path for E = 8, M <= 11: the fp32 product is exact, so rounding it is one integer
-  // add and mask, valid while no product can overflow or fall below 2^-126.
+  // Packed paths for M <= 11, where the fp32 product of two F values is exact (24 bits)
+  // unless it falls below 2^-126.
+  // Mode 1, E = 8: rounding is one integer add and mask, valid while no product can overflow
+  //   or fall below 2^-126 (the input ranges decide).
+  // Mode 2, E < 8: F's normal range is far inside fp32's, so every product is exact where it
+  //   matters (below 2^-126 it rounds to zero in F either way) and no range check is needed:
+  //   saturate, then round with a magic number scaled to the product's own quantum (F's
+  //   subnormal quantum below F's normal range).
   using Packed = float;
   int packing(const OperandRange& w) const {
-    return round_.format().E() == 8 && round_.format().M() <= 11 && !w.special ? 1 : 0;
+    if (round_.format().M() > 11 || w.special)
+      return 0;
+    return round_.format().E() == 8 ? 1 : 2;
   }
   float pack_weight(float w, int) const { return w; }
   template <int Mode, class A> xsimd::batch<float, A> input_term(float x) const { return x; }
   int packed_variant(int mode, const OperandRange& w, const OperandRange& x) const {
-    const bool ok =
-        mode == 1 && !x.special && w.min_exp + x.min_exp >= 128 && w.max_exp + x.max_exp <= 378;
-    return ok ? 1 : 0;
+    if (x.special)
+      return 0;
+    if (mode == 2)
+      return 2;
+    return mode == 1 && w.min_exp + x.min_exp >= 128 && w.max_exp + x.max_exp <= 378 ? 1 : 0;
   }
   template <int Mode, class A>
   xsimd::batch<float, A> packed_product(const xsimd::batch<float, A>& w,
                                         const xsimd::batch<float, A>& x) const {
     using I = xsimd::batch<int32_t, A>;
+    using F = xsimd::batch<float, A>;
     const I u = xsimd::bitwise_cast<I>(w * x);
-    return xsimd::bitwise_cast<xsimd::batch<float, A>>(
-        round_half_even_lanes(u, 1 << round_.format().dropped_bits()));
+    if (Mode == 1)
+      return xsimd::bitwise_cast<F>(round_half_even_lanes(u, 1 << round_.format().dropped_bits()));
+    // Saturating first gives the same result: max finite is on F's grid. Adding the magic
+    // number 2^(e + 23 - M), e the exponent of the magnitude m (at least F's smallest normal's),
+    // leaves F's quantum 2^(e - M) as the sum's ulp, so the hardware rounds m to nearest-even.
+    const I m = xsimd::min(u & I(int32_t(kAbsMask)), I(int32_t(round_.format().max_finite_bits())));
+    const I magic =
+        xsimd::max(m & I(int32_t(kInfBits)), I(int32_t(round_.format().min_normal_bits()))) +
+        I(int32_t(round_.format().dropped_bits()) << 23);
+    const F k = xsimd::bitwise_cast<F>(magic);
+    const F r = (xsimd::bitwise_cast<F>(m) + k) - k;
+    return xsimd::bitwise_cast<F>(xsimd::bitwise_cast<I>(r) | (u & I(int32_t(kSignBit))));
   }
 
 private:
