@@ -205,20 +205,30 @@ public:
   // Formula, mode 1, M <= 21, no F-subnormal weights: with W2 = 2^xe and X2 = 2^ye the value
   //   (1 + xm + ym + 2^-l) 2^(xe+ye) = |w| X2 + W2 (ym + 2^-l) X2 is exact in fp32 (at most
   //   M + 2 bits, power-of-two scalings), so one rounding gives the result.
-  // Every mode needs the exponent ranges to rule out overflow; modes 1 also underflow.
+  // Formula, mode 2, M <= 21, E < 8: as mode 1, with weights that flush stored as zero, and
+  //   underflow and saturation applied to the rounded value like the scalar path does (F's
+  //   whole range lies inside fp32's normal range there, so v stays exact).
+  // Every other mode needs the exponent ranges to rule out overflow; modes 1 also underflow.
   using Packed = std::conditional_t<Formula, float, int32_t>;
   int packing(const OperandRange& w) const {
     if (w.special)
       return 0;
-    if (Formula)
-      return drop_ >= 2 && w.min_exp >= min_field_ ? 1 : 0; // zero weights are fine here
+    if (Formula) {
+      if (drop_ < 2)
+        return 0;
+      if (overflow_bits_ != kInfBits) // E < 8
+        return 2;
+      return w.min_exp >= min_field_ ? 1 : 0; // zero weights are fine here
+    }
     if (!w.zero && w.min_exp >= min_field_)
       return 1;
     return drop_ > 0 ? 2 : 0;
   }
   Packed pack_weight(float w, int mode) const {
     if constexpr (Formula) {
-      return w;
+      return mode == 2 && (bits_of(w) & kAbsMask) < min_normal_bits_
+                 ? float_of(bits_of(w) & kSignBit)
+                 : w;
     } else {
       const uint32_t u = bits_of(w), m = u & kAbsMask;
       if (mode == 1)
@@ -253,7 +263,11 @@ public:
   int packed_variant(int mode, const OperandRange& w, const OperandRange& x) const {
     const bool no_overflow = w.max_exp + x.max_exp - 127 + 2 <= max_field_; // 2 carries
     const bool no_underflow = w.min_exp + x.min_exp - 127 >= min_field_;
-    if (x.special || !no_overflow)
+    if (x.special)
+      return 0;
+    if (Formula && mode == 2)
+      return 2; // saturates and flushes itself
+    if (!no_overflow)
       return 0;
     if (mode == 2)
       return 2;
@@ -270,7 +284,11 @@ public:
       const F magnitude = xsimd::bitwise_cast<F>(wi & I(int32_t(kAbsMask)));
       const F scale = xsimd::bitwise_cast<F>(wi & I(int32_t(kInfBits))); // 2^xe
       const F v = magnitude * x.scale + scale * x.shifted;               // exact
-      const I r = round_half_even_lanes(xsimd::bitwise_cast<I>(v), 1 << drop_);
+      I r = round_half_even_lanes(xsimd::bitwise_cast<I>(v), 1 << drop_);
+      if (Mode == 2) {
+        r = xsimd::min(r, I(int32_t(overflow_bits_)));
+        r = r & I((r > I(int32_t(min_normal_bits_) - 1)).data);
+      }
       return xsimd::bitwise_cast<F>(r | ((wi ^ x.sign) & I(int32_t(kSignBit))));
     } else {
       if (Mode == 3)
