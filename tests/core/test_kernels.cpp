@@ -109,9 +109,9 @@ TEST_SUITE("kernels") {
   TEST_CASE("dense: every packed path equals the scalar reference, and falls back when it must") {
     // Weights without zeros select the adder's "pure" path (mode 1), weights with zeros the
     // masked one (mode 2); float E8M<=11 and lmul-formula E8M<=21 have mode 1, float E<8 M<=11
-    // and lmul-formula E<8 M<=21 mode 2. Inputs are chosen so that some rows can take the packed
-    // path and others (huge or tiny values, inf) must fall back; rows 6 and 7 straddle F's
-    // subnormal range.
+    // and lmul-formula E<8 M<=21 mode 2, float M>11 mode 3 (fp32 itself: mode 1). Inputs are chosen
+    // so that some rows can take the packed path and others (huge or tiny values, inf) must fall
+    // back; rows 6 and 7 straddle F's subnormal range.
     std::mt19937_64 rng(99);
     std::normal_distribution<float> normal(0.0f, 1.0f);
     // 48 inputs: whole SIMD batches only; 45: a scalar tail too.
@@ -169,14 +169,20 @@ TEST_SUITE("kernels") {
           {{Method::lmul_formula, FloatFormat(5, 21), Rounding::nearest}, &W, 2},
           {{Method::lmul_formula, FloatFormat(5, 22), Rounding::nearest}, &W, 0}, // v not exact
           {{Method::float_, FloatFormat(8, 10), Rounding::nearest}, &Wz, 1},
-          {{Method::float_, FloatFormat(8, 12), Rounding::nearest}, &W, 0},
+          {{Method::float_, FloatFormat(8, 12), Rounding::nearest}, &W, 3},
+          {{Method::float_, FloatFormat(8, 22), Rounding::truncate}, &Wbig, 3}, // overflows
+          {{Method::float_, FloatFormat(8, 16), Rounding::nearest}, &Wtiny, 3}, // underflows
+          {{Method::float_, FloatFormat(7, 20), Rounding::nearest}, &Wtiny, 3},
+          {{Method::float_, FloatFormat(4, 23), Rounding::nearest}, &W4, 3}, // saturates
+          {{Method::float_, FloatFormat(8, 23), Rounding::nearest}, &Wz, 1}, // w * x
+          {{Method::float_, FloatFormat(8, 23), Rounding::truncate}, &Wbig, 1},
           {{Method::float_, FloatFormat(5, 2), Rounding::nearest}, &W, 2},
           {{Method::float_, FloatFormat(4, 3), Rounding::truncate}, &W, 2},
           {{Method::float_, FloatFormat(4, 3), Rounding::nearest}, &W4, 2}, // saturates
           {{Method::float_, FloatFormat(5, 10), Rounding::nearest}, &Wz, 2},
           {{Method::float_, FloatFormat(7, 11), Rounding::nearest}, &Wtiny, 2},
           {{Method::float_, FloatFormat(2, 1), Rounding::nearest}, &W4, 2},
-          {{Method::float_, FloatFormat(5, 12), Rounding::nearest}, &W, 0},
+          {{Method::float_, FloatFormat(5, 12), Rounding::nearest}, &Wz, 3},
           {{Method::exact, FloatFormat(8, 23), Rounding::nearest}, &W, 0},
       };
       for (const Case& c : cases)

@@ -115,6 +115,43 @@ protected:
   Quantizer quantize_;
 };
 
+// A float batch's low and high halves as double batches, and back: widen, then narrow values
+// that are exact in fp32 (or overflow to inf). Only for the SSE and AVX register layouts (also
+// WebAssembly SIMD, through Emscripten's SSE mapping: f64x2.promote_low_f32x4 and demote).
+template <class A>
+constexpr bool kHasDoubleHalves = std::is_base_of<xsimd::sse2, A>::value
+#if XSIMD_WITH_AVX
+                                  || std::is_base_of<xsimd::avx, A>::value
+#endif
+    ;
+template <class A> xsimd::batch<double, A> low_half_as_double(const xsimd::batch<float, A>& x) {
+#if XSIMD_WITH_AVX
+  if constexpr (std::is_base_of<xsimd::avx, A>::value)
+    return _mm256_cvtps_pd(_mm256_castps256_ps128(x));
+  else
+#endif
+    return _mm_cvtps_pd(x);
+}
+template <class A> xsimd::batch<double, A> high_half_as_double(const xsimd::batch<float, A>& x) {
+#if XSIMD_WITH_AVX
+  if constexpr (std::is_base_of<xsimd::avx, A>::value)
+    return _mm256_cvtps_pd(_mm256_extractf128_ps(x, 1));
+  else
+#endif
+    return _mm_cvtps_pd(_mm_movehl_ps(x, x));
+}
+template <class A>
+xsimd::batch<float, A> halves_as_float(const xsimd::batch<double, A>& lo,
+                                       const xsimd::batch<double, A>& hi) {
+#if XSIMD_WITH_AVX
+  if constexpr (std::is_base_of<xsimd::avx, A>::value)
+    return _mm256_insertf128_ps(_mm256_castps128_ps256(_mm256_cvtpd_ps(lo)), _mm256_cvtpd_ps(hi),
+                                1);
+  else
+#endif
+    return _mm_movelh_ps(_mm_cvtpd_ps(lo), _mm_cvtpd_ps(hi));
+}
+
 // Ordinary multiplication in F: the exact product of the quantized operands, rounded once to F
 // (nearest-even).
 class FloatMul : public QuantizedOperands {
@@ -129,52 +166,103 @@ public:
     return x == xsimd::batch<float, A>(0.0f);
   }
 
-  // Packed paths for M <= 11, where the fp32 product of two F values is exact (24 bits)
-  // unless it falls below 2^-126.
-  // Mode 1, E = 8: rounding is one integer add and mask, valid while no product can overflow
-  //   or fall below 2^-126 (the input ranges decide).
-  // Mode 2, E < 8: F's normal range is far inside fp32's, so every product is exact where it
-  //   matters (below 2^-126 it rounds to zero in F either way) and no range check is needed:
-  //   saturate, then round with a magic number scaled to the product's own quantum (F's
-  //   subnormal quantum below F's normal range).
+  // Packed paths. For M <= 11 the fp32 product of two F values is exact (24 bits) unless it
+  // falls below 2^-126.
+  // Mode 1, E = 8, M <= 11: rounding is one integer add and mask, valid while no product can
+  //   overflow or fall below 2^-126 (the input ranges decide). For fp32 itself (M = 23) the
+  //   product is w * x, valid for every input.
+  // Mode 2, E < 8, M <= 11: F's normal range is far inside fp32's, so every product is exact
+  //   where it matters (below 2^-126 it rounds to zero in F either way) and no range check is
+  //   needed: saturate, then round with a magic number scaled to the product's own quantum
+  //   (F's subnormal quantum below F's normal range).
+  // Mode 3, M > 11 except fp32 itself: the double product is exact; round it with the magic
+  //   number 2^(e + 52 - M) that carries the product's sign and exponent e (an integer add),
+  //   valid while no product is below F's smallest normal and, for E < 8, none saturates. For
+  //   E = 8 the conversion to float makes overflow inf.
   using Packed = float;
   int packing(const OperandRange& w) const {
-    if (round_.format().M() > 11 || w.special)
+    const FloatFormat& f = round_.format();
+    if (w.special)
       return 0;
-    return round_.format().E() == 8 ? 1 : 2;
+    if (f.M() > 11 && !(f.E() == 8 && f.M() == 23))
+      return kHasDoubleHalves<xsimd::default_arch> ? 3 : 0;
+    return f.E() == 8 ? 1 : 2;
   }
   float pack_weight(float w, int) const { return w; }
-  template <int Mode, class A> xsimd::batch<float, A> input_term(float x) const { return x; }
+  template <int Mode, class A> auto input_term(float x) const {
+    if constexpr (Mode == 3)
+      return xsimd::batch<double, A>(x);
+    else
+      return xsimd::batch<float, A>(x);
+  }
   int packed_variant(int mode, const OperandRange& w, const OperandRange& x) const {
     if (x.special)
       return 0;
     if (mode == 2)
       return 2;
-    return mode == 1 && w.min_exp + x.min_exp >= 128 && w.max_exp + x.max_exp <= 378 ? 1 : 0;
+    // Products have exponent fields in [lo - 127, hi - 127 + 1].
+    const int lo = w.min_exp + x.min_exp, hi = w.max_exp + x.max_exp;
+    if (mode == 3) {
+      const FloatFormat& f = round_.format();
+      const bool no_saturation = hi - 127 + 1 < f.max_exponent() + 127;
+      return lo - 127 >= f.min_exponent() + 127 && (f.E() == 8 || no_saturation) ? 3 : 0;
+    }
+    const bool fp32 = round_.format().dropped_bits() == 0 && round_.format().E() == 8;
+    return mode == 1 && (fp32 || (lo >= 128 && hi <= 378)) ? 1 : 0;
   }
-  template <int Mode, class A>
-  xsimd::batch<float, A> packed_product(const xsimd::batch<float, A>& w,
-                                        const xsimd::batch<float, A>& x) const {
+  template <int Mode, class A, class T>
+  xsimd::batch<float, A> packed_product(const xsimd::batch<float, A>& w, const T& x) const {
     using I = xsimd::batch<int32_t, A>;
     using F = xsimd::batch<float, A>;
-    const I u = xsimd::bitwise_cast<I>(w * x);
-    if (Mode == 1)
-      return xsimd::bitwise_cast<F>(round_half_even_lanes(u, 1 << round_.format().dropped_bits()));
-    // Saturating first gives the same result: max finite is on F's grid. Adding the magic
-    // number 2^(e + 23 - M), e the exponent of the magnitude m (at least F's smallest normal's),
-    // leaves F's quantum 2^(e - M) as the sum's ulp, so the hardware rounds m to nearest-even.
-    const I m = xsimd::min(u & I(int32_t(kAbsMask)), I(int32_t(round_.format().max_finite_bits())));
-    const I magic =
-        xsimd::max(m & I(int32_t(kInfBits)), I(int32_t(round_.format().min_normal_bits()))) +
-        I(int32_t(round_.format().dropped_bits()) << 23);
-    const F k = xsimd::bitwise_cast<F>(magic);
-    const F r = (xsimd::bitwise_cast<F>(m) + k) - k;
-    return xsimd::bitwise_cast<F>(xsimd::bitwise_cast<I>(r) | (u & I(int32_t(kSignBit))));
+    if constexpr (Mode == 3) {
+      using D = xsimd::batch<double, A>;
+      using L = xsimd::batch<int64_t, A>;
+      const L shift(int64_t(52 - round_.format().M()) << 52);
+      const auto round = [&shift](const D& p) {
+        const D k = xsimd::bitwise_cast<D>(
+            (xsimd::bitwise_cast<L>(p) & L(int64_t(0xfff0000000000000u))) + shift);
+        return (p + k) - k;
+      };
+      return halves_as_float(round(low_half_as_double(w) * x), round(high_half_as_double(w) * x));
+    } else {
+      const I u = xsimd::bitwise_cast<I>(w * x);
+      if (Mode == 1 && round_.format().dropped_bits() == 0)
+        return w * x;
+      if (Mode == 1)
+        return xsimd::bitwise_cast<F>(
+            round_half_even_lanes(u, 1 << round_.format().dropped_bits()));
+      // Saturating first gives the same result: max finite is on F's grid. Adding the magic
+      // number 2^(e + 23 - M), e the exponent of the magnitude m (at least F's smallest normal's),
+      // leaves F's quantum 2^(e - M) as the sum's ulp, so the hardware rounds m to nearest-even.
+      const I m =
+          xsimd::min(u & I(int32_t(kAbsMask)), I(int32_t(round_.format().max_finite_bits())));
+      const I magic =
+          xsimd::max(m & I(int32_t(kInfBits)), I(int32_t(round_.format().min_normal_bits()))) +
+          I(int32_t(round_.format().dropped_bits()) << 23);
+      const F k = xsimd::bitwise_cast<F>(magic);
+      const F r = (xsimd::bitwise_cast<F>(m) + k) - k;
+      return xsimd::bitwise_cast<F>(xsimd::bitwise_cast<I>(r) | (u & I(int32_t(kSignBit))));
+    }
   }
 
 private:
   Quantizer round_;  // products, always nearest-even
   float tiny_magic_; // for E = 8 products below 2^-126, see product()
+  // For M > 11, see round_wide(): F's smallest normal, largest finite and 2^(52 - M).
+  double wide_min_normal_, wide_max_finite_, wide_scale_;
+
+  template <class D> D round_wide(const D& p) const;
+  template <class A>
+  xsimd::batch<float, A> wide_product(const xsimd::batch<float, A>& a,
+                                      const xsimd::batch<float, A>& b) const;
+  // |a * b| rounded to F, for b given as its double halves.
+  template <class A>
+  xsimd::batch<float, A> round_wide(const xsimd::batch<float, A>& a,
+                                    const xsimd::batch<double, A>& b_lo,
+                                    const xsimd::batch<double, A>& b_hi) const {
+    return halves_as_float(round_wide(low_half_as_double(a) * b_lo),
+                           round_wide(high_half_as_double(a) * b_hi));
+  }
 };
 
 // L-Mul, both variants: the integer adder (default) and the exact formula.
@@ -337,14 +425,10 @@ xsimd::batch<float, A> FloatMul::product(const xsimd::batch<float, A>& a,
   using F = xsimd::batch<float, A>;
   const FloatFormat& f = round_.format();
   if (f.M() > 11) {
-    // Significands of up to 24 bits each: the fp32 product would round before F does, and
-    // double rounding is not single rounding. Use the scalar (double) path per lane.
-    alignas(64) float av[F::size], bv[F::size];
-    a.store_aligned(av);
-    b.store_aligned(bv);
-    for (std::size_t i = 0; i < F::size; ++i)
-      av[i] = product(av[i], bv[i]);
-    return F::load_aligned(av);
+    // fp32 multiplication rounds once, to nearest-even, with IEEE overflow: F(8, 23) itself.
+    if (f.E() == 8 && f.M() == 23)
+      return a * b;
+    return wide_product(a, b);
   }
   // With M <= 11 the product of two F values has at most 24 significant bits, so the fp32
   // product is exact unless it falls below 2^-126 (or overflows, which quantize handles).
@@ -361,6 +445,46 @@ xsimd::batch<float, A> FloatMul::product(const xsimd::batch<float, A>& a,
     r = xsimd::select(tiny, xsimd::copysign(rs, p), r);
   }
   return r;
+}
+
+// Significands of up to 24 bits each: the fp32 product would round before F does, and double
+// rounding is not single rounding. The double product is exact: round that. Not inlined: the
+// dense kernels have packed paths for these formats, and the wasm module a size budget.
+template <class A>
+[[gnu::noinline]] xsimd::batch<float, A>
+FloatMul::wide_product(const xsimd::batch<float, A>& a, const xsimd::batch<float, A>& b) const {
+  using F = xsimd::batch<float, A>;
+  if constexpr (kHasDoubleHalves<A>) {
+    using I = xsimd::batch<int32_t, A>;
+    const F r = round_wide(a, low_half_as_double(b), high_half_as_double(b));
+    const I sign = (xsimd::bitwise_cast<I>(a) ^ xsimd::bitwise_cast<I>(b)) & I(int32_t(kSignBit));
+    // inf and NaN products (round_wide makes NaN of them) pass through, as in the scalar path;
+    // finite fp32 products do not overflow for E < 8, and for E = 8 overflow means inf.
+    const F p = a * b;
+    return xsimd::select(xsimd::abs(p) < F(std::numeric_limits<float>::infinity()),
+                         xsimd::bitwise_cast<F>(xsimd::bitwise_cast<I>(r) | sign), p);
+  } else {
+    alignas(64) float av[F::size], bv[F::size];
+    a.store_aligned(av);
+    b.store_aligned(bv);
+    for (std::size_t i = 0; i < F::size; ++i)
+      av[i] = product(av[i], bv[i]);
+    return F::load_aligned(av);
+  }
+}
+
+// Rounds the magnitude of an exact double product p to F, nearest-even: adding the magic number
+// 2^(e + 52 - M), e the exponent of the magnitude (at least F's smallest normal's), leaves F's
+// quantum as the sum's ulp. Overflow for E = 8 is left to the conversion to float, where
+// anything above F's largest finite is at least 2^128 and becomes inf.
+template <class D> D FloatMul::round_wide(const D& p) const {
+  using L = xsimd::batch<int64_t, typename D::arch_type>;
+  D m = xsimd::bitwise_cast<D>(xsimd::bitwise_cast<L>(p) & L(int64_t(0x7fffffffffffffff)));
+  if (round_.format().E() < 8)
+    m = xsimd::min(m, D(wide_max_finite_)); // satfinite
+  const D e = xsimd::bitwise_cast<D>(xsimd::bitwise_cast<L>(m) & L(int64_t(0x7ff0000000000000)));
+  const D k = xsimd::max(e, D(wide_min_normal_)) * D(wide_scale_);
+  return (m + k) - k;
 }
 
 template <bool Formula>
