@@ -34,9 +34,7 @@ std::string MulSpec::describe() const {
 
 FloatMul::FloatMul(const MulSpec& spec)
     : QuantizedOperands(spec), round_(spec.format, Rounding::nearest),
-      tiny_magic_(std::ldexp(1.0f, -79 - spec.format.M())),
-      wide_min_normal_(spec.format.min_normal()), wide_max_finite_(spec.format.max_finite()),
-      wide_scale_(std::ldexp(1.0, 52 - spec.format.M())) {}
+      tiny_magic_(std::ldexp(1.0f, -79 - spec.format.M())) {}
 
 float FloatMul::product(float a, float b) const {
   // Both operands have at most 24 significant bits: their product is exact in double.

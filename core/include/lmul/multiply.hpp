@@ -248,9 +248,6 @@ public:
 private:
   Quantizer round_;  // products, always nearest-even
   float tiny_magic_; // for E = 8 products below 2^-126, see product()
-  // For M > 11, see round_wide(): F's smallest normal, largest finite and 2^(52 - M).
-  double wide_min_normal_, wide_max_finite_, wide_scale_;
-
   template <class D> D round_wide(const D& p) const;
   template <class A>
   xsimd::batch<float, A> wide_product(const xsimd::batch<float, A>& a,
@@ -480,10 +477,11 @@ FloatMul::wide_product(const xsimd::batch<float, A>& a, const xsimd::batch<float
 template <class D> D FloatMul::round_wide(const D& p) const {
   using L = xsimd::batch<int64_t, typename D::arch_type>;
   D m = xsimd::bitwise_cast<D>(xsimd::bitwise_cast<L>(p) & L(int64_t(0x7fffffffffffffff)));
-  if (round_.format().E() < 8)
-    m = xsimd::min(m, D(wide_max_finite_)); // satfinite
+  const FloatFormat& f = round_.format();
+  if (f.E() < 8)
+    m = xsimd::min(m, D(f.max_finite())); // satfinite
   const D e = xsimd::bitwise_cast<D>(xsimd::bitwise_cast<L>(m) & L(int64_t(0x7ff0000000000000)));
-  const D k = xsimd::max(e, D(wide_min_normal_)) * D(wide_scale_);
+  const D k = xsimd::max(e, D(f.min_normal())) * D(double_of(uint64_t(1023 + 52 - f.M()) << 52));
   return (m + k) - k;
 }
 
