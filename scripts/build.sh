@@ -24,7 +24,12 @@ if [[ $what == all || $what == wasm ]]; then
     emcmake cmake -S . -B build/wasm -DCMAKE_BUILD_TYPE=Release \
       "-DCMAKE_CROSSCOMPILING_EMULATOR=/usr/bin/node;--no-experimental-fetch" >/dev/null
   fi
-  cmake --build build/wasm -j"$jobs"
+  # `build.sh wasm` (npm start) needs only the module; `all` also builds the wasm tests and CLI.
+  if [[ $what == wasm ]]; then
+    cmake --build build/wasm -j"$jobs" --target lmul_wasm
+  else
+    cmake --build build/wasm -j"$jobs"
+  fi
   mkdir -p dist
   cp build/wasm/lmul.mjs build/wasm/lmul.wasm dist/
 fi
