@@ -111,6 +111,15 @@ async function packageBench(images, labels, n, reps) {
     const ms = await bestMs(reps, async () => { result = await model.evaluate(images.subarray(0, n * 784), labels.subarray(0, n), opts); });
     evaluate.push({ method: name, images: n, ms, accuracy: result.accuracy });
   }
+  // The demo's other presets: narrow exponents and wide mantissas take other kernel paths.
+  const formats = [['E4M3', { E: 4, M: 3 }], ['E5M2', { E: 5, M: 2 }], ['fp16 E5M10', { E: 5, M: 10 }], ['E8M16', { M: 16 }], ['fp32 E8M23', { M: 23 }]];
+  const presets = [];
+  for (const [format, f] of formats)
+    for (const method of ['float', 'lmul', 'lmul-formula']) {
+      let result;
+      const ms = await bestMs(reps, async () => { result = await model.evaluate(images.subarray(0, n * 784), labels.subarray(0, n), { method, ...f }); });
+      presets.push({ format, method, images: n, ms, accuracy: result.accuracy });
+    }
   const x = new Float32Array(784);
   const k = quick ? 20 : 1000;
   const predictMs = await bestMs(reps, async () => {
@@ -120,7 +129,7 @@ async function packageBench(images, labels, n, reps) {
     }
   }) / k;
   model.dispose();
-  return { evaluate, predict_with_errors_us: predictMs * 1000 };
+  return { evaluate, presets, predict_with_errors_us: predictMs * 1000 };
 }
 
 // --- output ---------------------------------------------------------------------------------
@@ -142,6 +151,15 @@ function markdown(r) {
       lines.push(`| ${ne.method} | ${fmt(ne.seconds * 1000, 1)} | ${fmt(we.seconds * 1000, 1)} | ${pe ? fmt(pe.ms, 1) : '–'} | ${fmt(100 * ne.accuracy)} % |`);
     });
     if (r.peer) lines.push(`| peer: ${r.peer.runtime}, exact fp32, dense | | ${fmt(r.peer.ms, 1)} | | ${fmt(100 * r.peer.accuracy)} % |`);
+    if (r.package?.presets) {
+      const cell = (format, method) => {
+        const e = r.package.presets.find((p) => p.format === format && p.method === method);
+        return `${fmt(e.ms, 1)} ms, ${fmt(100 * e.accuracy)} %`;
+      };
+      lines.push('', `| other formats, npm package API (${r.package.presets[0].images.toLocaleString('en-US')} images) | float | lmul | lmul-formula |`, '|---|---:|---:|---:|');
+      for (const format of [...new Set(r.package.presets.map((p) => p.format))])
+        lines.push(`| ${format} | ${cell(format, 'float')} | ${cell(format, 'lmul')} | ${cell(format, 'lmul-formula')} |`);
+    }
     lines.push('', `predict with per-product error statistics (lmul M=7): native ${fmt(r.native.predict_with_errors_us, 0)} us, wasm ${fmt(r.wasm.predict_with_errors_us, 0)} us${r.package ? `, package API ${fmt(r.package.predict_with_errors_us, 0)} us` : ''}.`);
     lines.push(`Peak memory of the evaluation run: native ${fmt(r.native.peak_memory_mib, 1)} MiB resident, wasm heap ${fmt(r.wasm.peak_memory_mib, 1)} MiB; weights ${fmt(r.native.model_weight_mib)} MiB; the notebook's [batch, out, in] tensor for one layer would be ${fmt(r.native.batch_x_out_x_in_mib, 0)} MiB.`);
   }
