@@ -75,6 +75,11 @@ export declare class LMulDigitDemo extends HTMLElement {
   runSweep(n?: number): Promise<SweepOutcome | null>;
   /** the page's lmul-wasm memory diagnostics (lm.memory()), null before the module is ready */
   memory(): { heapBytes: number; mallocBytes: number; valHandles: number } | null;
+  /**
+   * loads a .safetensors model (784 inputs, 10 outputs) as "Load .safetensors…" does: on failure
+   * the element shows the error and keeps its model; resolves to whether the model was loaded
+   */
+  loadModelFile(file: File): Promise<boolean>;
 }
 
 export declare const PRESETS: Record<string, { label: string; E?: number; M?: number }>;

@@ -286,6 +286,15 @@ class LMulDigitDemo extends HTMLElement {
     return this.#lm?.memory() ?? null;
   }
 
+  // The same as picking the file with "Load .safetensors…": on failure the element shows the
+  // error and keeps its model. Resolves to whether the model was loaded.
+  async loadModelFile(file) {
+    if (!(file instanceof Blob) || typeof file.name !== 'string')
+      throw new TypeError(`loadModelFile: file must be a File (from an <input type=file> or a drop), got ${file === null ? 'null' : typeof file}`);
+    await this.ready;
+    return this.#loadFile(file);
+  }
+
   connectedCallback() {
     if (!this.#root) this.#build();
     if (this.hasAttribute('global-shortcuts')) document.addEventListener('keydown', this.#onDocKey);
@@ -641,9 +650,11 @@ class LMulDigitDemo extends HTMLElement {
       this.#useModel({ entry, handle, bytes });
       this.#renderModelNote();
       this.#showError('');
+      return true;
     } catch (err) {
       this.#showError(`Could not load ${file.name}: ${err.message ?? err}. The previous model stays active.`);
       if (this.#model) this.#$.model.value = this.#model.entry.id;
+      return false;
     }
   }
 

@@ -33,23 +33,24 @@ function safetensors(layers) {
   return Buffer.concat([size, Buffer.from(json), ...parts]);
 }
 
-// Drops files on the drawing pad as a drag from the desktop would: dragenter, dragover, drop.
+// Drops files on the drawing pad (or, with onPage, on the page's header outside the demo) as a
+// drag from the desktop would: dragenter, dragover, drop.
 // files: [{ name, type, base64 }] or [{ name, url }] (fetched in the page).
-async function dropFiles(files) {
-  return demo().evaluate(async (el, files) => {
+async function dropFiles(files, { onPage = false } = {}) {
+  return demo().evaluate(async (el, [files, onPage]) => {
     const dt = new DataTransfer();
     for (const f of files) {
       const bytes = f.url ? new Uint8Array(await (await fetch(f.url)).arrayBuffer()) : Uint8Array.from(atob(f.base64), (c) => c.charCodeAt(0));
       dt.items.add(new File([bytes], f.name, { type: f.type ?? '' }));
     }
-    const target = el.shadowRoot.querySelector('canvas.draw');
+    const target = onPage ? document.querySelector('header') : el.shadowRoot.querySelector('canvas.draw');
     const fire = (type) => target.dispatchEvent(new DragEvent(type, { dataTransfer: dt, bubbles: true, cancelable: true, composed: true }));
     fire('dragenter');
     const accepted = !fire('dragover'); // canceled = the page accepts the drop
     const veil = el.shadowRoot.querySelector('.lmd').classList.contains('dropping');
     fire('drop');
     return { accepted, veil, after: el.shadowRoot.querySelector('.lmd').classList.contains('dropping') };
-  }, files);
+  }, [files, onPage]);
 }
 const file = (name, type, buffer) => ({ name, type, base64: Buffer.from(buffer).toString('base64') });
 
@@ -124,6 +125,22 @@ test('dropping a non-model file (PNG, text) gives a clear error and keeps the mo
   assert.match(await page.getByTestId('model-select').locator('option:checked').textContent(), /File: deep\.safetensors/);
   await settle();
   assert.equal(await text('pred-exact'), '7');
+  await page.getByTestId('model-select').selectOption('seed');
+  await page.waitForFunction(() => /\[784, 128, 10\]/.test(document.querySelector('lmul-digit-demo').shadowRoot.querySelector('#energy-formula').textContent));
+  assert.deepEqual(problems, []);
+});
+
+test('on the demo page a file dropped outside the element loads into it (the browser does not open it); loadModelFile checks its argument', async () => {
+  const alert = page.getByTestId('error');
+  const drop = await dropFiles([file('notes.txt', 'text/plain', 'hello')], { onPage: true });
+  assert.equal(drop.accepted, true, 'the page accepts the drop instead of letting the browser open the file');
+  await page.waitForFunction(() => document.querySelector('lmul-digit-demo').shadowRoot.querySelector('[data-testid="error"]').textContent.includes('notes.txt'));
+  assert.match(await alert.textContent(), /Could not load notes\.txt: not a model/);
+  await dropFiles([{ name: 'deep.safetensors', url: '/models/mlp-784-128-128-128-128-10.safetensors' }], { onPage: true });
+  await page.waitForFunction(() => /128, 128, 128/.test(document.querySelector('lmul-digit-demo').shadowRoot.querySelector('#energy-formula').textContent));
+  assert.equal(await alert.isVisible(), false);
+  const misuse = await demo().evaluate((el) => el.loadModelFile('model.safetensors').then(() => 'resolved', (e) => `${e.name}: ${e.message}`));
+  assert.match(misuse, /^TypeError: loadModelFile: file must be a File .*got string/);
   await page.getByTestId('model-select').selectOption('seed');
   await page.waitForFunction(() => /\[784, 128, 10\]/.test(document.querySelector('lmul-digit-demo').shadowRoot.querySelector('#energy-formula').textContent));
   assert.deepEqual(problems, []);
