@@ -11,6 +11,18 @@
 
 namespace lmul::cli {
 
+// The whole of `text` as a decimal integer; false if it is empty, has anything else in it, or
+// does not fit.
+inline bool parse_whole_integer(const std::string& text, long long& value) {
+  std::size_t used = 0;
+  try {
+    value = std::stoll(text, &used);
+  } catch (const std::exception&) {
+    return false;
+  }
+  return used == text.size();
+}
+
 // printf into a std::string, for the numbers the commands print.
 template <class... T> std::string format(const char* fmt, T... values) {
   char buf[64];
@@ -61,14 +73,8 @@ public:
     if (!has(name))
       return fallback;
     const std::string v = get(name);
-    std::size_t used = 0;
     long long x = 0;
-    try {
-      x = std::stoll(v, &used);
-    } catch (const std::exception&) {
-      used = 0;
-    }
-    if (used != v.size() || v.empty() || x < lo || x > hi)
+    if (!parse_whole_integer(v, x) || x < lo || x > hi)
       throw std::invalid_argument("--" + name + " must be an integer in " + std::to_string(lo) +
                                   ".." + std::to_string(hi) + ", got '" + v + "'");
     return x;

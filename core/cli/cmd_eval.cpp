@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <climits>
 #include <cstdio>
 #include <filesystem>
 #include <map>
@@ -54,6 +55,54 @@ struct Row {
 const lmul::Method kApprox[] = {lmul::Method::float_, lmul::Method::lmul,
                                 lmul::Method::lmul_formula};
 
+std::string percent(double x) { return lmul::cli::format("%.2f %%", 100.0 * x); }
+std::string seconds(double s) { return lmul::cli::format("%.2f s", s); }
+
+void check_mnist_shape(const lmul::Mlp& mlp, const std::string& path) {
+  if (mlp.input_size() != lmul::kMnistPixels || mlp.output_size() != 10)
+    throw std::invalid_argument(path + ": the model maps " + std::to_string(mlp.input_size()) +
+                                " inputs to " + std::to_string(mlp.output_size()) +
+                                " outputs; MNIST needs 784 -> 10");
+}
+
+// The MNIST test set (--data) and how many of its images to use (--limit).
+struct TestImages {
+  lmul::MnistSet set;
+  std::size_t n;
+};
+TestImages load_test_images(const lmul::cli::Args& args) {
+  lmul::MnistSet set = lmul::load_mnist(args.get("data", lmul::kDefaultMnistDir), false);
+  const long count = long(set.images.count);
+  const std::size_t n = std::size_t(args.get_int("limit", count, 1, count));
+  return {std::move(set), n};
+}
+
+// Evaluates every job (a multiplier `spec` on the model `model_of(job)`) on the test images,
+// as many at a time as the pool has threads, with a progress line on a terminal. Returns the
+// wall time in seconds.
+template <class Job, class ModelOf>
+double evaluate_jobs(std::vector<Job>& jobs, ModelOf model_of, const TestImages& test,
+                     lmul::WorkerPool& pool) {
+  const bool tty = isatty(fileno(stderr));
+  std::mutex report;
+  std::atomic<std::size_t> finished{0};
+  const auto start = std::chrono::steady_clock::now();
+  pool.run(jobs.size(), [&](std::size_t k) {
+    const lmul::MlpInference net(model_of(jobs[k]), jobs[k].spec);
+    jobs[k].result =
+        lmul::evaluate(net, test.set.images.pixels.data(), test.set.labels.data(), test.n);
+    const std::size_t done = ++finished;
+    if (tty) {
+      const std::lock_guard<std::mutex> lock(report);
+      std::fprintf(stderr, "\r\033[Keval %zu/%zu  %-26s %s", done, jobs.size(),
+                   jobs[k].spec.describe().c_str(), percent(jobs[k].result.accuracy).c_str());
+    }
+  });
+  if (tty)
+    std::fprintf(stderr, "\r\033[K");
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
 std::vector<lmul::FloatFormat> sweep_formats() {
   std::vector<lmul::FloatFormat> formats;
   for (int M = 1; M <= 10; ++M)
@@ -70,9 +119,6 @@ std::string format_label(const lmul::FloatFormat& f) {
     return "E5M2";
   return f.name();
 }
-
-std::string percent(double x) { return lmul::cli::format("%.2f %%", 100.0 * x); }
-std::string seconds(double s) { return lmul::cli::format("%.2f s", s); }
 
 void print_markdown(const std::string& model, const lmul::Mlp& mlp, std::size_t images,
                     lmul::Rounding rounding, const std::vector<Row>& rows, double wall) {
@@ -143,13 +189,9 @@ int run(const std::vector<std::string>& argv) {
   const std::size_t threads = std::size_t(args.get_int("threads", 2, 1, 256));
 
   const lmul::Mlp mlp = lmul::load_mlp_file(model_path);
-  if (mlp.input_size() != lmul::kMnistPixels || mlp.output_size() != 10)
-    throw std::invalid_argument(
-        model_path + ": the model maps " + std::to_string(mlp.input_size()) + " inputs to " +
-        std::to_string(mlp.output_size()) + " outputs; MNIST needs 784 -> 10");
-  const lmul::MnistSet test = lmul::load_mnist(args.get("data", lmul::kDefaultMnistDir), false);
-  const std::size_t n =
-      std::size_t(args.get_int("limit", long(test.images.count), 1, long(test.images.count)));
+  check_mnist_shape(mlp, model_path);
+  const TestImages test = load_test_images(args);
+  const std::size_t n = test.n;
 
   std::vector<Row> rows;
   rows.push_back({lmul::MulSpec{lmul::Method::exact, lmul::FloatFormat(8, 23), rounding}, {}, 0});
@@ -157,25 +199,9 @@ int run(const std::vector<std::string>& argv) {
     for (lmul::Method m : kApprox)
       rows.push_back({lmul::MulSpec{m, f, rounding}, {}, 0});
 
-  const bool tty = isatty(fileno(stderr));
-  std::mutex report;
-  std::atomic<std::size_t> finished{0};
-  const auto start = std::chrono::steady_clock::now();
   lmul::WorkerPool pool(threads);
-  pool.run(rows.size(), [&](std::size_t k) {
-    const lmul::MlpInference net(mlp, rows[k].spec);
-    rows[k].result = lmul::evaluate(net, test.images.pixels.data(), test.labels.data(), n);
-    const std::size_t done = ++finished;
-    if (tty) {
-      const std::lock_guard<std::mutex> lock(report);
-      std::fprintf(stderr, "\r\033[Keval %zu/%zu  %-26s %s", done, rows.size(),
-                   rows[k].spec.describe().c_str(), percent(rows[k].result.accuracy).c_str());
-    }
-  });
-  const double wall =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  if (tty)
-    std::fprintf(stderr, "\r\033[K");
+  const double wall = evaluate_jobs(
+      rows, [&](const Row&) -> const lmul::Mlp& { return mlp; }, test, pool);
 
   const std::vector<uint8_t>& reference = rows.front().result.predictions;
   for (Row& r : rows)
@@ -222,16 +248,10 @@ const std::string& meta(const lmul::SafetensorsContent& c, const std::string& pa
 }
 
 int parse_int(const std::string& text, const std::string& what) {
-  std::size_t used = 0;
-  int v = 0;
-  try {
-    v = std::stoi(text, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (used == 0 || used != text.size())
+  long long v = 0;
+  if (!lmul::cli::parse_whole_integer(text, v) || v < INT_MIN || v > INT_MAX)
     throw std::invalid_argument(what + " is '" + text + "', not an integer");
-  return v;
+  return int(v);
 }
 
 // Fine-tuned model files named by LIST: files as given, folders expanded to the .safetensors
@@ -292,10 +312,7 @@ int run_finetuned(const lmul::cli::Args& args) {
     if (models.count(path))
       return;
     lmul::Mlp mlp = lmul::load_mlp(bytes.data(), bytes.size());
-    if (mlp.input_size() != lmul::kMnistPixels || mlp.output_size() != 10)
-      throw std::invalid_argument(path + ": the model maps " + std::to_string(mlp.input_size()) +
-                                  " inputs to " + std::to_string(mlp.output_size()) +
-                                  " outputs; MNIST needs 784 -> 10");
+    check_mnist_shape(mlp, path);
     models.emplace(path, std::move(mlp));
   };
 
@@ -354,27 +371,11 @@ int run_finetuned(const lmul::cli::Args& args) {
   const bool controls =
       std::any_of(tuned.begin(), tuned.end(), [](const Finetuned& f) { return f.control != 0; });
 
-  const lmul::MnistSet test = lmul::load_mnist(args.get("data", lmul::kDefaultMnistDir), false);
-  const std::size_t n =
-      std::size_t(args.get_int("limit", long(test.images.count), 1, long(test.images.count)));
-  const bool tty = isatty(fileno(stderr));
-  std::mutex report;
-  std::atomic<std::size_t> finished{0};
-  const auto start = std::chrono::steady_clock::now();
+  const TestImages test = load_test_images(args);
+  const std::size_t n = test.n;
   lmul::WorkerPool pool(threads);
-  pool.run(jobs.size(), [&](std::size_t k) {
-    const lmul::MlpInference net(models.at(jobs[k].model), jobs[k].spec);
-    jobs[k].result = lmul::evaluate(net, test.images.pixels.data(), test.labels.data(), n);
-    const std::size_t done = ++finished;
-    if (tty) {
-      const std::lock_guard<std::mutex> lock(report);
-      std::fprintf(stderr, "\r\033[Keval %zu/%zu", done, jobs.size());
-    }
-  });
-  const double wall =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  if (tty)
-    std::fprintf(stderr, "\r\033[K");
+  const double wall = evaluate_jobs(
+      jobs, [&](const Job& j) -> const lmul::Mlp& { return models.at(j.model); }, test, pool);
 
   auto acc = [&](std::size_t j) { return jobs[j].result.accuracy; };
   if (args.has("json")) {

@@ -59,14 +59,8 @@ std::vector<std::size_t> parse_hidden(const std::string& text) {
   std::stringstream in(text);
   std::string item;
   while (std::getline(in, item, ',')) {
-    std::size_t used = 0;
-    long v = 0;
-    try {
-      v = std::stol(item, &used);
-    } catch (const std::exception&) {
-      used = 0;
-    }
-    if (used == 0 || used != item.size() || v < 1 || v > 65536)
+    long long v = 0;
+    if (!lmul::cli::parse_whole_integer(item, v) || v < 1 || v > 65536)
       throw std::invalid_argument("--hidden must be comma-separated sizes in 1..65536, got '" +
                                   text + "'");
     sizes.push_back(std::size_t(v));
