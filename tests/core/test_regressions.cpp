@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <limits>
+#include <random>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -50,6 +51,49 @@ TEST_SUITE("kernels") {
           }
         }
       }
+  }
+}
+
+TEST_SUITE("kernels") {
+
+  // fuzz_numerics, corpus/numerics/regress-dense-subnormal-weight-packed-float: float E8M13,
+  // weight 0x1p-135 (a subnormal of F and of fp32), input 2.0039. The packed paths bounded a
+  // product's exponent by the operands' exponent fields, and a subnormal's field (0) is not a
+  // lower bound of its exponent, so the dense kernel took the fast path and returned the
+  // unrounded product 0x1.004p-134 where F holds 0x1p-134.
+  TEST_CASE("dense: weights and inputs below fp32's normal range take the exact path") {
+    std::mt19937_64 rng(7);
+    std::uniform_real_distribution<float> mantissa(1.0f, 2.0f);
+    const std::size_t in = 19, out = 5, rows = 3;
+    std::vector<float> W(in * out), bias(out), X(in * rows);
+    // Output 1's weights are normal (so the weights' range spans both); the others' subnormal,
+    // so their sums are made of subnormal products alone.
+    for (std::size_t k = 0; k < W.size(); ++k)
+      W[k] = std::ldexp(mantissa(rng), k / in == 1 ? int(rng() % 4) : -128 - int(rng() % 16)) *
+             (rng() % 2 ? 1.0f : -1.0f);
+    for (auto& b : bias)
+      b = std::ldexp(mantissa(rng), -140);
+    // Row 0 in [2, 128): products of subnormal weights stay subnormal; row 1 with subnormal
+    // inputs; row 2 O(2^20): products normal.
+    for (std::size_t i = 0; i < X.size(); ++i)
+      X[i] = std::ldexp(mantissa(rng), i / in == 0   ? 1 + int(i % 6)
+                                       : i / in == 1 ? -130 * int(i % 2)
+                                                     : 20);
+    for (Method m : testing::kAllMethods)
+      for (int M : {3, 7, 11, 12, 13, 16, 22, 23})
+        for (Rounding r : {Rounding::nearest, Rounding::truncate}) {
+          const MulSpec spec{m, FloatFormat(8, M), r};
+          std::vector<float> Y(out * rows), want(out);
+          DenseLayer(spec, W.data(), bias.data(), in, out).forward_batch(X.data(), rows, Y.data());
+          with_policy(spec, [&](const auto& p) {
+            for (std::size_t row = 0; row < rows; ++row) {
+              scalar::dense(p, W.data(), bias.data(), in, out, X.data() + row * in, want.data());
+              for (std::size_t o = 0; o < out; ++o)
+                REQUIRE_MESSAGE(same(Y[row * out + o], want[o]),
+                                spec.describe() << " row " << row << " output " << o);
+            }
+          });
+        }
   }
 }
 

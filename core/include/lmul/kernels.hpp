@@ -168,7 +168,8 @@ private:
       const I bits = xsimd::bitwise_cast<I>(q);
       const I exponent = (bits >> 23) & I(255);
       const auto active_i = int_mask(active);
-      min_exp = xsimd::min(min_exp, xsimd::select(active_i, exponent, I(255)));
+      const I lowest = xsimd::select(exponent == I(0), I(OperandRange::kSubnormalField), exponent);
+      min_exp = xsimd::min(min_exp, xsimd::select(active_i, lowest, I(255)));
       max_exp = xsimd::max(max_exp, xsimd::select(active_i, exponent, I(0)));
       flags = flags | xsimd::select(active_i,
                                     (bits & I(int32_t(kSignBit))) |

@@ -35,10 +35,12 @@ struct MulSpec {
 constexpr uint32_t kCanonicalNaN = 0x7fc00000u;
 
 // What a set of (quantized) operands can be: the range of fp32 exponent fields of its nonzero
-// members (0 for subnormals), whether it holds inf or NaN, zeros, negative values. Dense
-// kernels use it to prove that a policy's packed fast path cannot meet a special case (see
-// packed_variant below).
+// members, whether it holds inf or NaN, zeros, negative values. Dense kernels use it to prove
+// that a policy's packed fast path cannot meet a special case (see packed_variant below), so
+// min_exp must bound every member from below: a subnormal (field 0) counts as
+// kSubnormalField, the field its leading bit would have if it were the lowest (2^-149).
 struct OperandRange {
+  static constexpr int kSubnormalField = -22;
   int min_exp = 255, max_exp = 0;
   bool special = false, zero = false, negative = false;
   void add(float q) {
@@ -51,7 +53,8 @@ struct OperandRange {
     const int e = static_cast<int>(m >> 23);
     if (e == 255)
       special = true;
-    min_exp = e < min_exp ? e : min_exp;
+    const int lowest = e == 0 ? kSubnormalField : e;
+    min_exp = lowest < min_exp ? lowest : min_exp;
     max_exp = e > max_exp ? e : max_exp;
   }
 };
