@@ -7,16 +7,21 @@
 #include <set>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 namespace lmul::cli {
 
-// The whole of `text` as a decimal integer; false if it is empty, has anything else in it, or
-// does not fit.
-inline bool parse_whole_integer(const std::string& text, long long& value) {
+// The whole of `text` as a decimal integer (long long) or a number (double); false if it is
+// empty, has anything else in it, or does not fit.
+template <class T> bool parse_whole(const std::string& text, T& value) {
+  static_assert(std::is_same_v<T, long long> || std::is_same_v<T, double>);
   std::size_t used = 0;
   try {
-    value = std::stoll(text, &used);
+    if constexpr (std::is_same_v<T, long long>)
+      value = std::stoll(text, &used);
+    else
+      value = std::stod(text, &used);
   } catch (const std::exception&) {
     return false;
   }
@@ -74,7 +79,7 @@ public:
       return fallback;
     const std::string v = get(name);
     long long x = 0;
-    if (!parse_whole_integer(v, x) || x < lo || x > hi)
+    if (!parse_whole(v, x) || x < lo || x > hi)
       throw std::invalid_argument("--" + name + " must be an integer in " + std::to_string(lo) +
                                   ".." + std::to_string(hi) + ", got '" + v + "'");
     return x;
@@ -83,14 +88,8 @@ public:
     if (!has(name))
       return fallback;
     const std::string v = get(name);
-    std::size_t used = 0;
     double x = 0;
-    try {
-      x = std::stod(v, &used);
-    } catch (const std::exception&) {
-      used = 0;
-    }
-    if (used != v.size() || v.empty() || !(x >= lo && x <= hi))
+    if (!parse_whole(v, x) || !(x >= lo && x <= hi))
       throw std::invalid_argument("--" + name + " must be a number in [" + shortest(lo) + ", " +
                                   shortest(hi) + "], got '" + v + "'");
     return x;

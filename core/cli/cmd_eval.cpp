@@ -249,7 +249,7 @@ const std::string& meta(const lmul::SafetensorsContent& c, const std::string& pa
 
 int parse_int(const std::string& text, const std::string& what) {
   long long v = 0;
-  if (!lmul::cli::parse_whole_integer(text, v) || v < INT_MIN || v > INT_MAX)
+  if (!lmul::cli::parse_whole(text, v) || v < INT_MIN || v > INT_MAX)
     throw std::invalid_argument(what + " is '" + text + "', not an integer");
   return int(v);
 }

@@ -60,7 +60,7 @@ std::vector<std::size_t> parse_hidden(const std::string& text) {
   std::string item;
   while (std::getline(in, item, ',')) {
     long long v = 0;
-    if (!lmul::cli::parse_whole_integer(item, v) || v < 1 || v > 65536)
+    if (!lmul::cli::parse_whole(item, v) || v < 1 || v > 65536)
       throw std::invalid_argument("--hidden must be comma-separated sizes in 1..65536, got '" +
                                   text + "'");
     sizes.push_back(std::size_t(v));
