@@ -86,6 +86,7 @@ function sweepTableBody(compare) {
 }
 const METHOD_NAME = { lmul: 'L-Mul (adder)', 'lmul-formula': 'L-Mul (formula)' };
 const variantOf = (method) => (method === 'lmul-formula' ? 'formula' : 'adder');
+const lmulMethod = (variant) => (variant === 'formula' ? 'lmul-formula' : 'lmul');
 const pts = (d) => `${d >= 0 ? '+' : '−'}${Math.abs(d * 100).toFixed(2)}`;
 
 const TEMPLATE = `
@@ -383,13 +384,12 @@ class LMulDigitDemo extends HTMLElement {
     $.undo.addEventListener('click', () => this.undo());
     $.random.addEventListener('click', () => this.#randomDigit());
     $.model.addEventListener('change', () => this.#selectModel($.model.value, { tune: true }));
-    $['model-note'].addEventListener('click', (e) => {
-      if (e.target.closest('button[data-action="tune"]')) this.#applyTuned();
-    });
+    // Both notes about a fine-tune may offer "Back to its tuned setting".
+    for (const note of [$['model-note'], $['sweep-compare']])
+      note.addEventListener('click', (e) => {
+        if (e.target.closest('button[data-action="tune"]')) this.#applyTuned();
+      });
     this.#listenForDrops();
-    $['sweep-compare'].addEventListener('click', (e) => {
-      if (e.target.closest('button[data-action="tune"]')) this.#applyTuned();
-    });
     $.loadModel = $['load-model'];
     $.loadModel.addEventListener('click', () => $['model-file'].click());
     $['model-file'].addEventListener('change', () => {
@@ -690,8 +690,7 @@ class LMulDigitDemo extends HTMLElement {
 
   #opts(method) {
     const s = this.#settings;
-    const m = method === 'lmul' && s.variant === 'formula' ? 'lmul-formula' : method;
-    return { method: m, M: s.M, E: s.E, rounding: s.rounding };
+    return { method: method === 'lmul' ? lmulMethod(s.variant) : method, M: s.M, E: s.E, rounding: s.rounding };
   }
 
   // ---- drawing -> predictions ------------------------------------------------------------
@@ -899,7 +898,7 @@ class LMulDigitDemo extends HTMLElement {
     if (!this.#model || this.#sweep?.running) return null;
     const count = clampInt(n, 1, 10000, 10000);
     const s = this.settings, fmtE = `E${s.E}`;
-    const variant = s.variant === 'formula' ? 'lmul-formula' : 'lmul';
+    const variant = lmulMethod(s.variant);
     const modelEntry = this.#model.entry;
     // A fine-tune is swept next to its base model; its tuned M is marked when this sweep's E,
     // variant and rounding are the ones it was tuned for (otherwise no M on this axis is).
@@ -912,14 +911,16 @@ class LMulDigitDemo extends HTMLElement {
     $['sweep-progress'].value = 0;
     $['sweep-status'].textContent = this.#dataset ? 'Starting workers…' : 'Loading the test images (1.4 MB)…';
     $['sweep-caption'].textContent = 'Running…';
-    const jobs = [{ key: 'exact', opts: { method: 'exact', M: 23, E: 8, rounding: s.rounding } }];
+    const exactOpts = { method: 'exact', M: 23, E: 8, rounding: s.rounding };
+    const optsAt = (method, M) => ({ method, M, E: s.E, rounding: s.rounding });
+    const jobs = [{ key: 'exact', opts: exactOpts }];
     for (const M of SWEEP_MS) {
-      jobs.push({ key: `float:${M}`, opts: { method: 'float', M, E: s.E, rounding: s.rounding } });
-      jobs.push({ key: `lmul:${M}`, opts: { method: variant, M, E: s.E, rounding: s.rounding } });
+      jobs.push({ key: `float:${M}`, opts: optsAt('float', M) });
+      jobs.push({ key: `lmul:${M}`, opts: optsAt(variant, M) });
     }
     if (compare) {
-      jobs.push({ key: 'base:exact', model: compare.base.id, opts: { method: 'exact', M: 23, E: 8, rounding: s.rounding } });
-      for (const M of SWEEP_MS) jobs.push({ key: `base:${M}`, model: compare.base.id, opts: { method: variant, M, E: s.E, rounding: s.rounding } });
+      jobs.push({ key: 'base:exact', model: compare.base.id, opts: exactOpts });
+      for (const M of SWEEP_MS) jobs.push({ key: `base:${M}`, model: compare.base.id, opts: optsAt(variant, M) });
     }
     const blank = () => SWEEP_MS.map(() => null);
     const acc = { exact: null, float: blank(), lmul: blank(), baseExact: null, base: blank() };
@@ -1031,7 +1032,7 @@ class LMulDigitDemo extends HTMLElement {
   #renderSweepComparison({ t, tunedM }, s, acc, count) {
     const el = this.#$['sweep-compare'];
     const images = `${int(count)} test images`;
-    const method = s.variant === 'formula' ? 'lmul-formula' : 'lmul';
+    const method = lmulMethod(s.variant);
     const at = (M) => {
       const b = acc.base[M - 1], f = acc.lmul[M - 1];
       return `At M=${M} (${method}, E${s.E}): base <b>${pct(b)}</b> → fine-tuned <b>${pct(f)}</b> (${pts(f - b)} points)`;
