@@ -46,11 +46,11 @@ test('the tarball holds the module, types, wrapper and models, and no sources or
   for (const f of files) assert.doesNotMatch(f, /^(core|tests|build|scripts|node_modules|bench)\/|\.cpp$|\.hpp$/, f);
 });
 
-test('installed offline into an empty project: import by name, predict a digit, resolve assets', () => {
+test('installed into an empty project (npm cache first): import by name, predict a digit, resolve assets', () => {
   const proj = path.join(tmp, 'consumer');
   fs.mkdirSync(proj);
   fs.writeFileSync(path.join(proj, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
-  const install = spawnSync('npm', ['install', '--offline', '--no-audit', '--no-fund', tarball], { cwd: proj, encoding: 'utf8' });
+  const install = spawnSync('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', tarball], { cwd: proj, encoding: 'utf8' });
   assert.equal(install.status, 0, install.stdout + install.stderr);
   // An MNIST test image (label 7) as the consumer's input file.
   fs.writeFileSync(path.join(proj, 'seven.bin'), mnistTest().images.subarray(0, 784));
