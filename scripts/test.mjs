@@ -29,6 +29,11 @@ const SUITES = [
   { name: 'cli', cmd: nodeTest('tests/cli'), parse: parseNodeTest, when: 'tests/cli' },
   { name: 'package', cmd: nodeTest('tests/package'), parse: parseNodeTest, when: 'tests/package' },
   { name: 'web', cmd: nodeTest('tests/web'), parse: parseNodeTest, when: 'tests/web' },
+  // npm start's static server and the built site/ under its Content-Security-Policy.
+  { name: 'server', cmd: nodeTest('tests/server'), parse: parseNodeTest, when: 'tests/server' },
+  // The packed tarball in fixture projects (Vite, webpack, esbuild, import map, Node) and site/
+  // from a subpath, each walked through in Chromium.
+  { name: 'embed', cmd: nodeTest('tests/embed'), parse: parseNodeTest, when: 'tests/embed' },
   // libFuzzer targets, LMUL_FUZZ_SECONDS (default 60) each from the seed corpus.
   { name: 'fuzz', cmd: ['node', ['tests/fuzz/run.mjs', '--ci']], parse: parseFuzz },
 ];
