@@ -301,7 +301,7 @@ test('a model list (models="…") that cannot be read: error, and the package de
   await second.evaluate((el) => el.ready);
   const alert = second.getByTestId('error');
   assert.ok(await alert.isVisible());
-  assert.match(await alert.textContent(), /Could not read the model list .*\/no\/such\/models\.json: HTTP 404\. Using the package's default model\./);
+  assert.match(await alert.textContent(), /^Could not read the model list: HTTP 404 for http:.*\/no\/such\/models\.json\. Using the package's default model\.$/);
   assert.deepEqual(await second.getByTestId('model-select').locator('option').allTextContents(), ['Package default model']);
   await second.scrollIntoViewIfNeeded();
   await drawStrokes(page, DIGITS[7], second);
