@@ -177,3 +177,35 @@ test('a predict that fails shows its error where the predictions are and leaves 
   assert.deepEqual(errors, [], 'the failure is shown, not thrown');
   await context.close();
 });
+
+test('the element works under a strict Content-Security-Policy (no inline script or style)', async () => {
+  const { createHash } = await import('node:crypto');
+  const map = '{ "imports": { "lmul-wasm": "/wasm/index.js", "lmul-wasm/demo": "/web/lmul-digit-demo.js", "uplot": "/node_modules/uplot/dist/uPlot.esm.js" } }';
+  const hash = createHash('sha256').update(map).digest('base64');
+  const csp = `default-src 'none'; script-src 'self' 'wasm-unsafe-eval' 'sha256-${hash}'; style-src 'self'; img-src 'self' data:; ` +
+    "connect-src 'self'; worker-src 'self'; font-src 'self'";
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  await context.route('**/csp.html', (route) => route.fulfill({ contentType: 'text/html', headers: { 'Content-Security-Policy': csp },
+    body: `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>CSP</title><link rel="icon" href="data:,">
+      <script type="importmap">${map}</script></head>
+      <body><lmul-digit-demo></lmul-digit-demo><script type="module" src="/web/main.js"></script></body></html>` }));
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+  await page.addInitScript(() => {
+    window.__violations = [];
+    document.addEventListener('securitypolicyviolation', (e) => window.__violations.push(`${e.violatedDirective} ${e.blockedURI}`));
+  });
+  await page.goto(`${srv.origin}/csp.html`);
+  const d = demo(page);
+  await d.evaluate((el) => el.ready);
+  assert.equal(await predictsSeven(page), '7');
+  const outcome = await d.evaluate((el) => el.runSweep(200));
+  assert.equal(outcome.cancelled, false);
+  // Styled: the cards have their background and the pad its border.
+  assert.equal(await d.evaluate((el) => getComputedStyle(el.shadowRoot.querySelector('.card')).borderTopLeftRadius), '10px');
+  assert.deepEqual(await page.evaluate(() => window.__violations), []);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
