@@ -7,8 +7,8 @@
 //
 // This file is the element: its lifecycle (what connectedCallback acquires, disconnectedCallback
 // releases), attributes and properties, events, and the wiring between the parts, which live in
-// template.js + styles.js (markup, ::parts, styles), catalogue.js + models.js (the model menu and
-// fine-tunes), prediction-view.js (columns, histograms, logits), sweep-controller.js + sweep.js +
+// template.js + styles.js (markup, ::parts, styles), catalogue.js + models.js + model-view.js
+// (the model menu and fine-tunes), prediction-view.js (columns, histograms, logits), sweep-controller.js + sweep.js +
 // sweep-worker.js (the test-set sweep), charts.js, drawing.js (the pad), file-drop.js,
 // presets.js, energy.js, mnist.js and assets.js. Reference: the README's "The demo element";
 // types: lmul-digit-demo.d.ts.
@@ -17,7 +17,8 @@ import { DrawingPad, RASTER_SIZE } from './drawing.js';
 import { loadMnist, MNIST_URL } from './mnist.js';
 import { energyTexts } from './energy.js';
 import { assetsBaseUrl, assetUrl } from './assets.js';
-import { Catalogue, METHOD_OF_VARIANT, isAtTuned, menuGroups, packageDefaultEntry } from './catalogue.js';
+import { Catalogue, METHOD_OF_VARIANT, packageDefaultEntry } from './catalogue.js';
+import { renderMenu, renderModelNote } from './model-view.js';
 import { PredictionView, summary } from './prediction-view.js';
 import { SweepController } from './sweep-controller.js';
 import { acceptFileDrops } from './file-drop.js';
@@ -27,7 +28,6 @@ import { renderTemplate } from './template.js';
 export { PRESETS, presetFor };
 
 const TAG = 'lmul-digit-demo';
-const METHOD_NAME = { lmul: 'L-Mul (adder)', 'lmul-formula': 'L-Mul (formula)' };
 
 // One lmul-wasm instance per assets base, shared by the elements that were not given one.
 const instances = new Map();
@@ -401,17 +401,7 @@ class LMulDigitDemo extends HTMLElement {
 
   // ---- models ----------------------------------------------------------------------------
   #renderMenu() {
-    const option = (e) => Object.assign(document.createElement('option'), { value: e.id, textContent: e.name });
-    const groups = menuGroups(this.#catalogue.entries);
-    this.#refs.model.replaceChildren(...(groups.length === 1
-      ? groups[0][1].map(option)
-      : groups.map(([label, list]) => {
-        const g = document.createElement('optgroup');
-        g.label = label;
-        g.append(...list.map(option));
-        return g;
-      })));
-    if (this.#model) this.#refs.model.value = this.#model.entry.id;
+    renderMenu(this.#refs.model, this.#catalogue.entries, this.#model?.entry.id);
   }
 
   // A model chosen by id (menu, attribute): loaded and tuned, or an error and the previous model.
@@ -502,25 +492,7 @@ class LMulDigitDemo extends HTMLElement {
   }
 
   #renderModelNote() {
-    const note = this.#refs.modelNote, t = this.#model?.tuned;
-    note.hidden = !t;
-    note.dataset.state = t ? (isAtTuned(t, this.#settings) ? 'tuned' : 'away') : 'none';
-    if (!t) return note.replaceChildren();
-    const s = this.#settings, base = this.#model.base;
-    const tuned = `${METHOD_NAME[t.method]} E${t.E}M${t.M}, ${t.rounding} rounding`;
-    const baseFile = this.#model.handle.metadata.baseModel?.split(/[/\\]/).pop();
-    const sweep = base ? `The sweep also runs its base model, “${base.name}”, for comparison.`
-      : baseFile ? `Its base model (“${baseFile}”) is not in the model list, so the sweep shows this model alone.`
-      : 'Its file names no base model, so the sweep shows this model alone.';
-    const strong = (text) => Object.assign(document.createElement('strong'), { textContent: text });
-    if (note.dataset.state === 'tuned') {
-      note.replaceChildren(strong(`Fine-tuned for ${tuned}`), `; the controls are set to that. ${sweep}`);
-    } else {
-      const back = Object.assign(document.createElement('button'), { type: 'button', className: 'link', textContent: `Back to E${t.E}M${t.M}` });
-      back.dataset.action = 'tune';
-      note.replaceChildren(strong('Away from its tuned setting:'),
-        ` fine-tuned for ${tuned}, now used at E${s.E}M${s.M}, L-Mul ${s.variant}, ${s.rounding}. `, back);
-    }
+    renderModelNote(this.#refs.modelNote, this.#model, this.#settings);
   }
 
   #showError(message) {

@@ -5,6 +5,7 @@
 import { SweepRunner, SWEEP_MS, sweepJobs } from './sweep.js';
 import { sweepChart } from './charts.js';
 import { METHOD_OF_VARIANT, isAtTuned } from './catalogue.js';
+import { tuneButton } from './model-view.js';
 import { int, pct, points } from './format.js';
 
 const PLAIN_COLUMNS = [['f', 'Float'], ['l', 'L-Mul'], ['d', 'L-Mul − Float', 'L-Mul accuracy minus Float accuracy, in percentage points']];
@@ -231,11 +232,9 @@ export class SweepController {
       line.replaceChildren(...at(tunedM), `, on ${images}.`);
     } else {
       line.dataset.state = 'away';
-      const back = Object.assign(document.createElement('button'), { type: 'button', className: 'link', textContent: `Back to E${t.E}M${t.M}` });
-      back.dataset.action = 'tune';
       line.replaceChildren(
         `This model was tuned for ${t.method} E${t.E}M${t.M}, ${t.rounding}; this sweep ran at E${s.E}, ${method}, ${s.rounding}, ` +
-          'so no M here is its tuned setting. ', ...at(Math.min(t.M, SWEEP_MS.length)), `, on ${images}. `, back, ' and run again to compare there.');
+          'so no M here is its tuned setting. ', ...at(Math.min(t.M, SWEEP_MS.length)), `, on ${images}. `, tuneButton(t), ' and run again to compare there.');
     }
     line.hidden = false;
   }
