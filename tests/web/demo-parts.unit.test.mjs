@@ -16,6 +16,7 @@ import {
 } from '../../web/catalogue.js';
 import { energyTexts } from '../../web/energy.js';
 import { assetUrl } from '../../web/assets.js';
+import { safetensors } from './model-files.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const packageFiles = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')).files;
@@ -137,15 +138,7 @@ test('fine-tune rules: tuned settings the controls can show, being at them, the 
 test('the metadata of a model file: tuned only from valid fields, hostile values stay raw text', async () => {
   const lm = await createLMul();
   const hostile = '<img src=x onerror=alert(1)>';
-  const file = (metadata) => {
-    const w = new Float32Array(784 * 10), b = new Float32Array(10);
-    let header = JSON.stringify({ __metadata__: metadata, 'fc1.weight': { dtype: 'F32', shape: [10, 784], data_offsets: [0, w.byteLength] },
-      'fc1.bias': { dtype: 'F32', shape: [10], data_offsets: [w.byteLength, w.byteLength + b.byteLength] } });
-    while (header.length % 8) header += ' ';
-    const size = Buffer.alloc(8);
-    size.writeBigUInt64LE(BigInt(header.length));
-    return Buffer.concat([size, Buffer.from(header), Buffer.from(w.buffer), Buffer.from(b.buffer)]);
-  };
+  const file = (metadata) => safetensors([784, 10], metadata);
   const good = await lm.loadModel(file({ method: 'lmul', E: '4', M: '3', rounding: 'truncate', base_model: 'models/x.safetensors' }));
   assert.deepEqual(good.metadata.tuned, { method: 'lmul', E: 4, M: 3, rounding: 'truncate' });
   assert.equal(good.metadata.baseModel, 'models/x.safetensors');

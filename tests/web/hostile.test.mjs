@@ -2,22 +2,15 @@
 // file names reach the page as text only (no dialog, no script, no element from them) while the
 // page keeps predicting; and a predict that fails shows its error where the predictions are,
 // with no digits left from before under the new label.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { startServer, launch, drawStrokes, settle, root } from './helpers.mjs';
+import { drawStrokes, settle, root, serverAndBrowser } from './helpers.mjs';
 import { DIGITS } from './digits.mjs';
+import { safetensors } from './model-files.mjs';
 
-let srv, browser;
-before(async () => {
-  srv = await startServer();
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  await srv?.close();
-});
+const env = serverAndBrowser();
 
 // Markup that records its own execution if it is ever parsed as HTML.
 const H = (tag) => `<img src=x onerror=alert('${tag}')><script>__pwned.push('${tag}')</script>`;
@@ -25,19 +18,10 @@ const H = (tag) => `<img src=x onerror=alert('${tag}')><script>__pwned.push('${t
 // A file name (no slash: it is the last part of a path) that is markup.
 const BASE = "<img src=x onerror=alert('base')>";
 
-// A 784 -> 10 model (the seed's first layer squeezed) with the given metadata.
-function modelWith(metadata) {
-  const w = new Float32Array(7840).map((_, i) => Math.sin(i) * 0.05), b = new Float32Array(10);
-  let header = JSON.stringify({ __metadata__: metadata, 'fc1.weight': { dtype: 'F32', shape: [10, 784], data_offsets: [0, w.byteLength] },
-    'fc1.bias': { dtype: 'F32', shape: [10], data_offsets: [w.byteLength, w.byteLength + b.byteLength] } });
-  while (header.length % 8) header += ' ';
-  const size = Buffer.alloc(8);
-  size.writeBigUInt64LE(BigInt(header.length));
-  return Buffer.concat([size, Buffer.from(header), Buffer.from(w.buffer), Buffer.from(b.buffer)]);
-}
+const modelWith = (metadata) => safetensors([784, 10], metadata);
 
 async function hostilePage() {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const context = await env.browser.newContext({ viewport: { width: 1280, height: 900 } });
   const log = { dialogs: [], errors: [] };
   await context.addInitScript(() => { window.__pwned = []; });
   await context.route('**/lists/hostile.json', (route) => route.fulfill({ contentType: 'application/json', body: JSON.stringify({ models: [
@@ -59,7 +43,7 @@ async function hostilePage() {
     d.dismiss();
   });
   page.on('pageerror', (e) => log.errors.push(e.message));
-  await page.goto(`${srv.origin}/tests/web/fixtures/blank.html`);
+  await page.goto(`${env.srv.origin}/tests/web/fixtures/blank.html`);
   await page.evaluate(async () => {
     const { mountDemo } = await import('lmul-wasm/demo');
     await mountDemo(document.getElementById('here'), { models: '/lists/hostile.json' }).ready;
@@ -128,11 +112,11 @@ test('a hostile model list, hostile metadata and hostile file names stay text; t
 });
 
 test('a predict that fails shows its error where the predictions are and leaves no stale digits', async () => {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const context = await env.browser.newContext({ viewport: { width: 1280, height: 900 } });
   const page = await context.newPage();
   const errors = [];
   page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto(`${srv.origin}/tests/web/fixtures/blank.html`);
+  await page.goto(`${env.srv.origin}/tests/web/fixtures/blank.html`);
   // An instance whose models fail to predict at M = 5, as one out of wasm memory does
   // ("the WebAssembly heap cannot grow further"), handed to the element through its lm property.
   await page.evaluate(async () => {
@@ -184,7 +168,7 @@ test('the element works under a strict Content-Security-Policy (no inline script
   const hash = createHash('sha256').update(map).digest('base64');
   const csp = `default-src 'none'; script-src 'self' 'wasm-unsafe-eval' 'sha256-${hash}'; style-src 'self'; img-src 'self' data:; ` +
     "connect-src 'self'; worker-src 'self'; font-src 'self'";
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const context = await env.browser.newContext({ viewport: { width: 1280, height: 900 } });
   await context.route('**/csp.html', (route) => route.fulfill({ contentType: 'text/html', headers: { 'Content-Security-Policy': csp },
     body: `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>CSP</title><link rel="icon" href="data:,">
       <script type="importmap">${map}</script></head>
@@ -197,7 +181,7 @@ test('the element works under a strict Content-Security-Policy (no inline script
     window.__violations = [];
     document.addEventListener('securitypolicyviolation', (e) => window.__violations.push(`${e.violatedDirective} ${e.blockedURI}`));
   });
-  await page.goto(`${srv.origin}/csp.html`);
+  await page.goto(`${env.srv.origin}/csp.html`);
   const d = demo(page);
   await d.evaluate((el) => el.ready);
   assert.equal(await predictsSeven(page), '7');

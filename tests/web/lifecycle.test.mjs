@@ -1,29 +1,21 @@
 // The element's lifecycle: mounting and removing it 50 times (some while still starting, some
 // in the middle of a sweep) leaves nothing behind — no observed elements, workers, listeners
 // on document/window/media queries, timers, animation frames, or wasm memory.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launch } from './helpers.mjs';
+import { serverAndBrowser } from './helpers.mjs';
 import { COUNT_LIVE_RESOURCES } from './live-resources.mjs';
 
-let srv, browser;
-before(async () => {
-  srv = await startServer();
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  await srv?.close();
-});
+const env = serverAndBrowser();
 
 test('mounting and removing the element 50 times leaves nothing behind', async () => {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const context = await env.browser.newContext({ viewport: { width: 1280, height: 900 } });
   await context.addInitScript(COUNT_LIVE_RESOURCES);
   const page = await context.newPage();
   const errors = [];
   page.on('pageerror', (e) => errors.push(e.message));
   page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
-  await page.goto(`${srv.origin}/tests/web/fixtures/blank.html`);
+  await page.goto(`${env.srv.origin}/tests/web/fixtures/blank.html`);
 
   const report = await page.evaluate(async () => {
     const { mountDemo } = await import('lmul-wasm/demo');

@@ -2,20 +2,12 @@
 // items 1-2). A bundle that did not process new URL(…, import.meta.url) — esbuild's output — is
 // simulated by serving the modules under /bundle/ with none of their files beside them; the
 // README's copy of the package is served under /static/lmul/.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launch, drawStrokes, settle } from './helpers.mjs';
+import { drawStrokes, settle, serverAndBrowser } from './helpers.mjs';
 import { DIGITS } from './digits.mjs';
 
-let srv, browser;
-before(async () => {
-  srv = await startServer();
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  await srv?.close();
-});
+const env = serverAndBrowser();
 
 const IMPORT_MAP = (prefix) => `<script type="importmap">{ "imports": {
   "lmul-wasm": "${prefix}/wasm/index.js", "lmul-wasm/demo": "${prefix}/web/lmul-digit-demo.js",
@@ -26,19 +18,19 @@ const page_ = (body, prefix = '/bundle') => `<!doctype html><html lang="en"><hea
 // A context whose /bundle/ serves only JavaScript modules (what a bundle holds) and whose
 // /static/lmul/ is a copy of the package; `missing` paths under /static/lmul/ answer 404.
 async function bundledContext({ missing = [] } = {}) {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const context = await env.browser.newContext({ viewport: { width: 1280, height: 900 } });
   const log = { requests: [], bad: [], errors: [] };
   await context.route('**/bundle/**', (route) => {
     const path = new URL(route.request().url()).pathname;
     if (path.endsWith('.html')) return route.fulfill({ contentType: 'text/html', body: pages.get(path) });
     const isModule = /\.m?js$/.test(path) && !path.endsWith('/sweep-worker.js');
     if (!isModule) return route.fulfill({ status: 404, contentType: 'text/plain', body: 'not in the bundle' });
-    return route.continue({ url: `${srv.origin}${path.replace('/bundle/', '/')}` });
+    return route.continue({ url: `${env.srv.origin}${path.replace('/bundle/', '/')}` });
   });
   await context.route('**/static/lmul/**', (route) => {
     const path = new URL(route.request().url()).pathname.replace('/static/lmul/', '/');
     if (missing.some((m) => path.startsWith(m))) return route.fulfill({ status: 404, contentType: 'text/plain', body: 'missing' });
-    return route.continue({ url: `${srv.origin}${path}` });
+    return route.continue({ url: `${env.srv.origin}${path}` });
   });
   context.on('request', (r) => log.requests.push(new URL(r.url()).pathname));
   context.on('response', (r) => r.status() >= 400 && log.bad.push(`${r.status()} ${new URL(r.url()).pathname}`));
@@ -48,7 +40,7 @@ async function bundledContext({ missing = [] } = {}) {
     const page = await context.newPage();
     page.on('pageerror', (e) => log.errors.push(e.message));
     page.on('console', (m) => m.type() === 'error' && log.errors.push(m.text()));
-    await page.goto(`${srv.origin}${path}`);
+    await page.goto(`${env.srv.origin}${path}`);
     return page;
   };
   return { context, log, open };
@@ -62,7 +54,7 @@ test('a bundle without the files and without assets-base: ready rejects, and the
   const page = await open('/bundle/no-base.html', page_(`<lmul-digit-demo></lmul-digit-demo>
     <script type="module">import 'lmul-wasm/demo';</script>`));
   const outcome = await readyOutcome(page);
-  const wasm = `${srv.origin}/bundle/dist/lmul.wasm`;
+  const wasm = `${env.srv.origin}/bundle/dist/lmul.wasm`;
   const message = `createLMul: could not load the WebAssembly module: HTTP 404 for ${wasm} — serve node_modules/lmul-wasm/dist/ and set assetsBase`;
   assert.equal(outcome, `rejected: ${message}`);
   assert.equal(await statusText(page), `The demo could not start: ${message}`);
@@ -107,7 +99,7 @@ test('a bundle with assets-base: predictions, test digits, the sweep and every m
 test('a model the server cannot deliver at start: the page says which file and why, once; ready rejects', async () => {
   const { context, open } = await bundledContext({ missing: ['/models/'] });
   const page = await open('/bundle/no-models.html', page_('<lmul-digit-demo assets-base="/static/lmul/"></lmul-digit-demo><script type="module">import \'lmul-wasm/demo\';</script>'));
-  const file = `${srv.origin}/static/lmul/models/mlp-784-128-10.safetensors`;
+  const file = `${env.srv.origin}/static/lmul/models/mlp-784-128-10.safetensors`;
   const message = `Could not load the model “Seed MLP 784-128-10”: HTTP 404 for ${file} — serve node_modules/lmul-wasm/models/ and set assets-base.`;
   assert.equal(await readyOutcome(page), `rejected: ${message}`);
   assert.equal(await statusText(page), `The demo could not start: ${message}`);
@@ -126,33 +118,33 @@ test('a failed sweep says why (the file and its status) and its table no longer 
     await demo.getByTestId('sweep-n').selectOption('1000');
     await demo.getByTestId('sweep-start').click();
     await page.waitForFunction(() => document.querySelector('lmul-digit-demo').shadowRoot.querySelector('#sweep-table').dataset.state === 'error');
-    assert.equal((await demo.locator('#sweep-status').textContent()), why(srv.origin));
+    assert.equal((await demo.locator('#sweep-status').textContent()), why(env.srv.origin));
     assert.equal(await demo.locator('#sweep-caption').textContent(), 'No results: the sweep failed.');
     assert.equal(await demo.getByTestId('sweep-start').isEnabled(), true);
     assert.equal(await demo.getByTestId('sweep-cancel').isEnabled(), false);
     const api = await demo.evaluate((el) => el.runSweep(100).then(() => 'resolved', (e) => `rejected: ${e.message}`));
-    assert.equal(api, `rejected: ${why(srv.origin).replace('Sweep failed: ', '')}`);
+    assert.equal(api, `rejected: ${why(env.srv.origin).replace('Sweep failed: ', '')}`);
     await context.close();
   }
 });
 
 test('a server that answers the .wasm with its index page: the message says what came instead', async () => {
-  const context = await browser.newContext();
+  const context = await env.browser.newContext();
   await context.route('**/dist/lmul.wasm', (route) => route.fulfill({ contentType: 'text/html', body: '<!doctype html><title>app</title>' }));
   const page = await context.newPage();
-  await page.goto(`${srv.origin}/tests/web/fixtures/blank.html`);
+  await page.goto(`${env.srv.origin}/tests/web/fixtures/blank.html`);
   const message = await page.evaluate(() => import('lmul-wasm').then(({ createLMul }) => createLMul().then(() => 'created', (e) => e.message)));
-  assert.match(message, new RegExp(`^createLMul: ${srv.origin}/dist/lmul\\.wasm is not a WebAssembly module \\(served as text/html: .+\\) — serve node_modules/lmul-wasm/dist/ and set assetsBase$`));
+  assert.match(message, new RegExp(`^createLMul: ${env.srv.origin}/dist/lmul\\.wasm is not a WebAssembly module \\(served as text/html: .+\\) — serve node_modules/lmul-wasm/dist/ and set assetsBase$`));
   await context.close();
 });
 
 test('a page that has an instance shares it: the .wasm is fetched once (mountDemo, and a declared element)', async () => {
   for (const how of ['mountDemo', 'declared']) {
-    const context = await browser.newContext();
+    const context = await env.browser.newContext();
     const page = await context.newPage();
     const wasm = [];
     page.on('request', (r) => r.url().endsWith('.wasm') && wasm.push(r.url()));
-    await page.goto(`${srv.origin}/tests/web/fixtures/blank.html`);
+    await page.goto(`${env.srv.origin}/tests/web/fixtures/blank.html`);
     const same = await page.evaluate(async (how) => {
       const { createLMul } = await import('lmul-wasm');
       const lm = await createLMul();

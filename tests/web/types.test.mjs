@@ -2,12 +2,12 @@
 // `tsc --strict` and runs in Chromium, wrong uses are type errors (errors: ... | null included),
 // and the declarations list exactly what the module exports, what the element's class has, and
 // what its events and methods hand out at runtime.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { root, startServer, launch } from './helpers.mjs';
+import { root, serverAndBrowser } from './helpers.mjs';
 
 const tsc = path.join(root, 'node_modules/.bin/tsc');
 const FLAGS = ['--strict', '--noUncheckedIndexedAccess', '--module', 'nodenext', '--moduleResolution', 'nodenext',
@@ -22,15 +22,7 @@ function members(kind, name) {
   return [...block.matchAll(/^ {2}(?:static )?(?:readonly )?(\w+)\??[(:]/gm)].map((m) => m[1]).sort();
 }
 
-let srv, browser;
-before(async () => {
-  srv = await startServer();
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  await srv?.close();
-});
+const env = serverAndBrowser();
 
 test('examples/demo-element.ts type-checks with tsc --strict', () => {
   const r = run(['--noEmit', ...FLAGS, 'examples/demo-element.ts']);
@@ -63,11 +55,11 @@ test('the compiled example runs in Chromium; the declarations match the runtime'
   fs.rmSync(out, { recursive: true, force: true });
   const c = run([...FLAGS, '--outDir', out, 'examples/demo-element.ts']);
   assert.equal(c.status, 0, c.stdout + c.stderr);
-  const page = await browser.newPage();
+  const page = await env.browser.newPage();
   const errors = [];
   page.on('pageerror', (e) => errors.push(e.message));
   page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
-  await page.goto(`${srv.origin}/tests/web/fixtures/blank.html`);
+  await page.goto(`${env.srv.origin}/tests/web/fixtures/blank.html`);
   await page.addScriptTag({ type: 'module', url: '/build/ts-demo-example/examples/demo-element.js' });
   await page.waitForFunction(() => globalThis.demoExampleLog, null, { timeout: 60000 });
   const log = await page.evaluate(() => globalThis.demoExampleLog);
