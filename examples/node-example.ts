@@ -42,7 +42,7 @@ const input: Float32Array = lm.preprocess(gray, size, size);
 
 const model: LMulModel = await lm.defaultModel();
 try {
-  console.log(`model ${model.layers.join('-')}, trained by ${model.metadata.trainer ?? 'unknown'}`);
+  console.log(`model ${model.layers.join('-')}, trained by ${model.metadata.raw.trainer ?? 'unknown'}`);
   for (const method of ['exact', 'float', 'lmul'] as const) {
     const p: Prediction = model.predict(input, { method, M: 3 });
     const confidence = p.probs[p.digit] ?? 0;

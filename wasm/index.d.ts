@@ -90,6 +90,23 @@ export interface EvaluateResult {
 /** Called after every chunk with the number of images done so far. */
 export type ProgressCallback = (done: number, total: number) => void;
 
+/** The multiplier a model was fine-tuned for (its file's metadata keys method, E, M, rounding). */
+export interface TunedSetting {
+  readonly method: Method;
+  readonly E: number;
+  readonly M: number;
+  readonly rounding: Rounding;
+}
+
+export interface ModelMetadata {
+  /** Set for a fine-tune whose file names a valid method, E, M and rounding; else null. */
+  readonly tuned: TunedSetting | null;
+  /** The file a fine-tune started from, as its metadata names it (`base_model`), or null. */
+  readonly baseModel: string | null;
+  /** Every `__metadata__` entry as written in the file (string values). */
+  readonly raw: Readonly<Record<string, string>>;
+}
+
 /**
  * A loaded multilayer perceptron (Linear -> ReLU -> ... -> Linear). Holds wasm memory: call
  * `dispose()` when done (a FinalizationRegistry frees forgotten models eventually, but do not
@@ -100,8 +117,8 @@ export interface LMulModel {
   readonly layers: readonly number[];
   readonly inputSize: number;
   readonly outputSize: number;
-  /** The safetensors header's `__metadata__` (string values). */
-  readonly metadata: Readonly<Record<string, string>>;
+  /** What the model file says about itself (its safetensors `__metadata__`). */
+  readonly metadata: ModelMetadata;
   readonly disposed: boolean;
 
   /**
@@ -196,6 +213,13 @@ export interface CreateLMulOptions {
   locateFile?: (path: string, prefix: string) => string;
   /** Where defaultModel() loads the seed model from (URL, or in Node a file path). */
   defaultModelUrl?: string | URL;
+  /**
+   * One folder that holds the package's files as `dist/lmul.wasm` and `models/…` (a copy of
+   * `node_modules/lmul-wasm/`), for bundlers that do not process `new URL(…, import.meta.url)`
+   * (esbuild). A URL (relative to the page) or, in Node, a path. locateFile and defaultModelUrl
+   * still take precedence for their own file.
+   */
+  assetsBase?: string | URL;
 }
 
 /**

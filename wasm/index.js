@@ -140,15 +140,57 @@ function throwIfAborted(signal) {
 // Imported only in Node; the indirection keeps bundlers from resolving node: modules for browsers.
 const nodeModule = (name) => import(/* webpackIgnore: true */ /* @vite-ignore */ name);
 
+// The bytes at url. Its errors name the URL once: "HTTP 404 for https://…", "cannot read /path: …".
 async function readUrl(url) {
   if (isNode && url.protocol === 'file:') {
     const [{ readFile }, { fileURLToPath }] = await Promise.all([nodeModule('node:fs/promises'), nodeModule('node:url')]);
-    return new Uint8Array(await readFile(fileURLToPath(url)));
+    const path = fileURLToPath(url);
+    try {
+      return new Uint8Array(await readFile(path));
+    } catch (e) {
+      throw new Error(`cannot read ${path}: ${e.message.replace(/, \w+ '.*'$/, '')}`, { cause: e }); // Node repeats the path
+    }
   }
-  if (typeof fetch !== 'function') throw new Error(`no fetch() to load ${url.href}`);
-  const res = await fetch(url.href, { credentials: 'same-origin' });
-  if (!res.ok) throw new Error(`HTTP ${res.status} ${res.statusText} for ${url.href}`);
+  const res = await fetchUrl(url);
   return new Uint8Array(await res.arrayBuffer());
+}
+
+async function fetchUrl(url) {
+  if (typeof fetch !== 'function') throw new Error(`no fetch() to load ${url.href}`);
+  let res;
+  try {
+    res = await fetch(url.href, { credentials: 'same-origin' });
+  } catch (e) {
+    throw new Error(`cannot fetch ${url.href} (${e?.message ?? e})`, { cause: e });
+  }
+  if (!res.ok) throw new Error(`HTTP ${res.status} for ${url.href}`);
+  return res;
+}
+
+// lmul.wasm fetched and compiled here rather than by the Emscripten loader, so that a missing or
+// wrong file fails with one clear message (the loader's own text repeats itself several times).
+async function compileWasm(where, url, hint) {
+  let res;
+  try {
+    res = await fetchUrl(url);
+  } catch (e) {
+    throw new Error(`${where}: could not load the WebAssembly module: ${e.message}${hint}`, { cause: e });
+  }
+  const type = res.headers.get('content-type') ?? '';
+  try {
+    if (type.startsWith('application/wasm') && typeof WebAssembly.compileStreaming === 'function')
+      return await WebAssembly.compileStreaming(res);
+    return await WebAssembly.compile(await res.arrayBuffer());
+  } catch (e) {
+    throw new Error(`${where}: ${url.href} is not a WebAssembly module (served as ${type || 'no type'}: ${e.message})${hint}`, { cause: e });
+  }
+}
+
+// options.assetsBase: the folder that holds the package's dist/ and models/, with a trailing slash.
+async function assetsBaseUrl(where, v) {
+  const url = new URL((await toUrl(where, 'options.assetsBase', v)).href);
+  if (!url.pathname.endsWith('/')) url.pathname += '/';
+  return url;
 }
 
 // A URL from a URL, an absolute or page-relative URL string, or (in Node) a file path.
@@ -166,7 +208,7 @@ async function toUrl(where, name, v) {
   }
 }
 
-const CREATE_KEYS = ['wasmBinary', 'wasmModule', 'locateFile', 'defaultModelUrl'];
+const CREATE_KEYS = ['wasmBinary', 'wasmModule', 'locateFile', 'defaultModelUrl', 'assetsBase'];
 let nodeWasmBytes = null; // Promise<Uint8Array>, shared by the instances of this process
 
 /**
@@ -191,18 +233,25 @@ export async function createLMul(options) {
     else if (o.wasmBinary instanceof Uint8Array) wasmBinary = o.wasmBinary;
     else throw new TypeError(`${where}: options.wasmBinary must be an ArrayBuffer or Uint8Array, got ${describe(o.wasmBinary)}`);
   }
-  const modelUrl = o.defaultModelUrl === undefined ? DEFAULT_MODEL_URL : await toUrl(where, 'options.defaultModelUrl', o.defaultModelUrl);
+  // assetsBase moves every file at once (bundlers that do not process new URL, e.g. esbuild);
+  // locateFile and defaultModelUrl still win for their own file.
+  const base = o.assetsBase === undefined ? null : await assetsBaseUrl(where, o.assetsBase);
+  const modelUrl = o.defaultModelUrl !== undefined ? await toUrl(where, 'options.defaultModelUrl', o.defaultModelUrl)
+    : base ? new URL('models/mlp-784-128-10.safetensors', base) : DEFAULT_MODEL_URL;
 
-  // Where the .wasm comes from, in order: wasmModule, wasmBinary, locateFile, next to dist/lmul.mjs.
-  let wasmUrl = WASM_URL;
-  if (o.locateFile) wasmUrl = await toUrl(where, "options.locateFile('lmul.wasm')", o.locateFile('lmul.wasm', new URL('.', WASM_URL).href));
-  if (!o.wasmModule && !wasmBinary && isNode && wasmUrl.protocol === 'file:') {
+  // Where the .wasm comes from, in order: wasmModule, wasmBinary, locateFile, assetsBase, next to dist/lmul.mjs.
+  let wasmUrl = base ? new URL('dist/lmul.wasm', base) : WASM_URL;
+  if (o.locateFile) wasmUrl = await toUrl(where, "options.locateFile('lmul.wasm')", o.locateFile('lmul.wasm', new URL('.', wasmUrl).href));
+  let wasmModule = o.wasmModule;
+  if (!wasmModule && !wasmBinary && isNode && wasmUrl.protocol === 'file:') {
     // Emscripten 3.1.6's web build cannot read files in Node: hand it the bytes.
     const read = () => readUrl(wasmUrl).catch((e) => {
-      throw new Error(`${where}: cannot read the WebAssembly module ${wasmUrl.href}: ${e.message}`);
+      throw new Error(`${where}: could not load the WebAssembly module: ${e.message}`, { cause: e });
     });
     if (wasmUrl.href === WASM_URL.href) wasmBinary = await (nodeWasmBytes ??= read().catch((e) => { nodeWasmBytes = null; throw e; }));
     else wasmBinary = await read();
+  } else if (!wasmModule && !wasmBinary) {
+    wasmModule = await compileWasm(where, wasmUrl, isNode ? '' : ' — serve node_modules/lmul-wasm/dist/ and set assetsBase');
   }
 
   const messages = [];
@@ -214,10 +263,10 @@ export async function createLMul(options) {
     printErr: (s) => messages.push(s),
   };
   if (wasmBinary) moduleArgs.wasmBinary = wasmBinary;
-  if (o.wasmModule) {
+  if (wasmModule) {
     moduleArgs.instantiateWasm = (imports, receiveInstance) => {
-      WebAssembly.instantiate(o.wasmModule, imports).then(
-        (instance) => receiveInstance(instance, o.wasmModule),
+      WebAssembly.instantiate(wasmModule, imports).then(
+        (instance) => receiveInstance(instance, wasmModule),
         (e) => failInstantiate(e),
       );
       return {};
@@ -227,7 +276,7 @@ export async function createLMul(options) {
   try {
     mod = await Promise.race([createLMulModule(moduleArgs), instantiateFailed]);
   } catch (e) {
-    const source = o.wasmModule ? 'options.wasmModule' : wasmBinary ? 'the given bytes' : wasmUrl.href;
+    const source = o.wasmModule ? 'options.wasmModule' : wasmBinary && o.wasmBinary ? 'the given bytes' : wasmUrl.href;
     const detail = [e?.message ?? String(e), ...messages].filter(Boolean).join('; ');
     throw new Error(`${where}: could not instantiate the WebAssembly module from ${source}: ${detail}. ` +
       'In a bundler, serve lmul-wasm/lmul.wasm and pass { locateFile: () => urlOfLmulWasm }, or pass { wasmBinary }.', { cause: e });
@@ -417,8 +466,9 @@ class LMul {
     try {
       bytes = await this.#defaultBytes;
     } catch (e) {
-      throw new Error(`${where}: cannot load the default model from ${this.#modelUrl.href}: ${e.message}. ` +
-        'Pass { defaultModelUrl } to createLMul(), or fetch the file yourself and call lm.loadModel(bytes).', { cause: e });
+      const serve = isNode ? '' : 'serve node_modules/lmul-wasm/models/ and set assetsBase, or ';
+      throw new Error(`${where}: could not load the default model: ${e.message} — ${serve}pass { defaultModelUrl } to createLMul(), ` +
+        'or fetch the file yourself and call lm.loadModel(bytes)', { cause: e });
     }
     return this.#load(bytes, where);
   }
@@ -444,6 +494,20 @@ class LMul {
   }
 }
 
+// model.metadata in the shape the core will provide: { tuned, baseModel, raw }. Until the core
+// reads it, it is derived here from the safetensors header's __metadata__ strings (raw):
+// tuned = { method, E, M, rounding } of a fine-tune (keys method, E, M, rounding, all valid,
+// else null), baseModel = the base_model path it was tuned from (or null).
+function modelMetadata(strings) {
+  const raw = Object.freeze({ ...strings });
+  const int = (v, lo, hi) => (/^\d{1,2}$/.test(v ?? '') && Number(v) >= lo && Number(v) <= hi ? Number(v) : null);
+  const E = int(raw.E, 2, 8), M = int(raw.M, 1, 23);
+  const tuned = METHODS.includes(raw.method) && ROUNDINGS.includes(raw.rounding) && E !== null && M !== null
+    ? Object.freeze({ method: raw.method, E, M, rounding: raw.rounding })
+    : null;
+  return Object.freeze({ tuned, baseModel: raw.base_model || null, raw });
+}
+
 const PREDICT_KEYS = [...SPEC_KEYS, 'errors'];
 const EVALUATE_KEYS = [...SPEC_KEYS, 'signal', 'chunkSize'];
 
@@ -459,7 +523,7 @@ class LMulModel {
     const p = handle.sizes();
     const n = w.f64(p, 1)[0];
     this.#layers = Object.freeze(Array.from(w.f64(p + 8, n)));
-    this.#metadata = Object.freeze(handle.metadata());
+    this.#metadata = modelMetadata(handle.metadata());
     registry?.register(this, handle, this);
   }
 
@@ -473,7 +537,7 @@ class LMulModel {
   get outputSize() {
     return this.#layers[this.#layers.length - 1];
   }
-  /** The safetensors header's __metadata__ (string values). */
+  /** What the file says about itself: { tuned, baseModel, raw } (see modelMetadata). */
   get metadata() {
     return this.#metadata;
   }

@@ -207,7 +207,8 @@ test('default model: layers, metadata, predict on MNIST test images', () => {
   assert.ok(Object.isFrozen(model.layers));
   assert.equal(model.inputSize, 784);
   assert.equal(model.outputSize, 10);
-  assert.equal(model.metadata.sizes, '784-128-10');
+  assert.equal(model.metadata.raw.sizes, '784-128-10');
+  assert.equal(model.metadata.tuned, null);
   assert.equal(model.disposed, false);
   let correct = 0;
   for (let k = 0; k < 50; ++k) {
@@ -363,7 +364,7 @@ test('createLMul options: wasmBinary, wasmModule, locateFile, defaultModelUrl', 
   // Failures name the source and say what to do.
   await assert.rejects(createLMul({ wasmBinary: new Uint8Array([0, 97, 115, 109, 9, 9, 9, 9]) }), { message: /could not instantiate.*the given bytes/s });
   const missing = path.join(os.tmpdir(), 'lmul-no-such-dir', 'lmul.wasm');
-  await assert.rejects(createLMul({ locateFile: () => missing }), { message: new RegExp(`cannot read the WebAssembly module .*lmul-no-such-dir`) });
+  await assert.rejects(createLMul({ locateFile: () => missing }), { message: /createLMul: could not load the WebAssembly module: cannot read .*lmul-no-such-dir.*: ENOENT: no such file or directory$/ });
   const noModel = await createLMul({ defaultModelUrl: path.join(os.tmpdir(), 'lmul-no-such-model.safetensors') });
-  await assert.rejects(noModel.defaultModel(), { message: /lm\.defaultModel: cannot load the default model from file:.*lmul-no-such-model\.safetensors.*loadModel\(bytes\)/s });
+  await assert.rejects(noModel.defaultModel(), { message: /lm\.defaultModel: could not load the default model: cannot read .*lmul-no-such-model\.safetensors: ENOENT.*loadModel\(bytes\)$/s });
 });

@@ -201,7 +201,7 @@ test('a model that is not 784 -> 10 still works with its own sizes', async () =>
   };
   const tiny = await lm.loadModel(safetensors(header, data));
   assert.deepEqual([...tiny.layers], [3, 2, 2]);
-  assert.deepEqual(tiny.metadata, { note: 'tiny' });
+  assert.deepEqual(tiny.metadata.raw, { note: 'tiny' });
   const p = tiny.predict(Float32Array.of(2, 0, 0), { method: 'exact' });
   assert.deepEqual([...p.logits], [2.5, -2]);
   assert.equal(p.digit, 0);
