@@ -3,11 +3,11 @@
 // (GitHub Pages, a bucket) applies it too.
 //   script-src: the page's own modules only (no inline script, no eval; the Emscripten module is
 //     linked with -sDYNAMIC_EXECUTION=0), plus 'wasm-unsafe-eval' to compile WebAssembly.
-//   style-src 'unsafe-inline': the element renders its styles as a <style> in its shadow root.
+//   style-src 'self': the element adopts a constructed stylesheet, which needs no inline style.
 const DIRECTIVES = {
   'default-src': ["'self'"],
   'script-src': ["'self'", "'wasm-unsafe-eval'"],
-  'style-src': ["'self'", "'unsafe-inline'"],
+  'style-src': ["'self'"],
   'img-src': ["'self'", 'data:', 'blob:'],
   'connect-src': ["'self'"],
   'worker-src': ["'self'"],

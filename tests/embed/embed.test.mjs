@@ -132,6 +132,18 @@ test('webpack 5 production build, no configuration', async () => {
   }
 });
 
+test('esbuild --bundle with the copied files and assetsBase', async () => {
+  const dir = install('esbuild');
+  console.log(`esbuild build + copy: ${run('npm', ['run', 'build'], dir).seconds.toFixed(1)} s`);
+  const srv = await serveDir(path.join(dir, 'public'));
+  try {
+    const r = await walkThrough(browser, `${srv.origin}/`);
+    console.log(`esbuild: ${r.models} models, sweep ${r.sweepSeconds} s, ${r.requests} requests`);
+  } finally {
+    await srv.close();
+  }
+});
+
 test("a plain page with the README's import map, no bundler", async () => {
   const dir = install('importmap');
   const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8');

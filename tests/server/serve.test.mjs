@@ -159,7 +159,7 @@ test('precompressed brotli and gzip with Vary; immutable hashed files, no-cache 
   assert.equal(page.headers['content-encoding'], 'br');
   assert.equal(page.headers['cache-control'], 'no-cache');
   assert.match(page.headers['content-security-policy'], /script-src 'self' 'wasm-unsafe-eval'/);
-  assert.doesNotMatch(page.headers['content-security-policy'], /script-src[^;]*'unsafe-(eval|inline)'/);
+  assert.doesNotMatch(page.headers['content-security-policy'], /'unsafe-(eval|inline)'/);
   const etag = page.headers.etag;
   assert.equal((await request('/', { 'Accept-Encoding': 'br', 'If-None-Match': etag })).status, 304);
 });
