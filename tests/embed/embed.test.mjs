@@ -132,15 +132,18 @@ test('webpack 5 production build, no configuration', async () => {
   }
 });
 
-test('esbuild --bundle with the copied files and assetsBase', async () => {
-  const dir = install('esbuild');
-  console.log(`esbuild build + copy: ${run('npm', ['run', 'build'], dir).seconds.toFixed(1)} s`);
-  const srv = await serveDir(path.join(dir, 'public'));
-  try {
-    const r = await walkThrough(browser, `${srv.origin}/`);
-    console.log(`esbuild: ${r.models} models, sweep ${r.sweepSeconds} s, ${r.requests} requests`);
-  } finally {
-    await srv.close();
+test('esbuild --bundle and Rollup, each with the copied files and assetsBase', async () => {
+  const dir = install('assets-base');
+  for (const bundler of ['esbuild', 'rollup']) {
+    fs.rmSync(path.join(dir, 'public/main.js'), { force: true });
+    console.log(`${bundler} build + copy: ${run('npm', ['run', `build:${bundler}`], dir).seconds.toFixed(1)} s`);
+    const srv = await serveDir(path.join(dir, 'public'));
+    try {
+      const r = await walkThrough(browser, `${srv.origin}/`);
+      console.log(`${bundler}: ${r.models} models, sweep ${r.sweepSeconds} s, ${r.requests} requests`);
+    } finally {
+      await srv.close();
+    }
   }
 });
 

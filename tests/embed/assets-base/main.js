@@ -1,4 +1,4 @@
-// An esbuild bundle: esbuild does not process new URL(…, import.meta.url), so the package's
+// An esbuild or Rollup bundle: neither processes new URL(…, import.meta.url), so the package's
 // files are copied to public/static/lmul/ (npm run copy-lmul) and both the library and the demo
 // element are told where they are.
 import { createLMul } from 'lmul-wasm';
