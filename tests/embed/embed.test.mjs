@@ -5,7 +5,6 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
@@ -14,6 +13,7 @@ import { createServer, listen, siteDir } from '../../scripts/serve.mjs';
 import { launch } from '../web/helpers.mjs';
 import { mnistTest } from '../package/helpers.mjs';
 import { walkThrough } from './journey.mjs';
+import { freePort } from '../server/free-port.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../..');
@@ -45,14 +45,6 @@ function install(name) {
   const { seconds } = run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error', tarball], dir);
   console.log(`${name}: npm install (tarball + lockfile) ${seconds.toFixed(1)} s`);
   return dir;
-}
-
-async function freePort() {
-  const s = net.createServer().listen(0, '127.0.0.1');
-  await new Promise((r) => s.once('listening', r));
-  const { port } = s.address();
-  await new Promise((r) => s.close(r));
-  return port;
 }
 
 // A long-running server process; resolves once `ready` matches its output. Stopped by stop().

@@ -11,6 +11,7 @@ import { spawn } from 'node:child_process';
 import { repoRoot, siteDir } from '../../scripts/serve.mjs';
 import { launch } from '../web/helpers.mjs';
 import { walkThrough } from '../embed/journey.mjs';
+import { freePort } from './free-port.mjs';
 
 const serveScript = path.join(repoRoot, 'scripts/serve.mjs');
 let server; // { child, port, stdout }
@@ -49,14 +50,6 @@ function request(urlPath, headers = {}, { method = 'GET', port = server.port } =
     req.on('error', reject);
     req.end();
   });
-}
-
-async function freePort() {
-  const s = net.createServer().listen(0, '127.0.0.1');
-  await new Promise((r) => s.once('listening', r));
-  const { port } = s.address();
-  await new Promise((r) => s.close(r));
-  return port;
 }
 
 const assetNamed = (re) => fs.readdirSync(path.join(siteDir, 'assets')).find((f) => re.test(f));
