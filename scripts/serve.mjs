@@ -34,9 +34,9 @@ function siteHeaders(file) {
 }
 
 /**
- * A request handler over `root`.
- *   site: the built site's rules (cache headers, CSP, /web/... redirected to the root, only
- *         the files present when the server started).
+ * An HTTP server for the files under `root`.
+ *   site: the built site's rules: cache headers, the CSP, /web/... redirected to the root, and
+ *         the .br/.gz twins found when the server started (site/ does not change under it).
  *   Without `site` (the browser tests): the source tree, revalidated on every request.
  */
 export function createServer({ root = repoRoot, site = false } = {}) {
