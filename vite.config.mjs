@@ -23,6 +23,8 @@ export default defineConfig({
     // relative to their own URLs, which a data: URL does not have.
     assetsInlineLimit: 0,
     reportCompressedSize: false,
+    // Precompressing runs after the bundle by design; no timing warning about it on npm start.
+    rolldownOptions: { checks: { bundlerTimings: false } },
   },
   worker: { format: 'es' },
   plugins: [pageForBundling(), robotsTxt(), precompress()],
@@ -60,9 +62,12 @@ function robotsTxt() {
   };
 }
 
-// Writes file.br and file.gz next to every compressible file when they save at least 10 %.
+// Writes file.br and file.gz next to every file they make at least 10 % smaller. Maximum
+// compression for the page's code and the .wasm (under 256 KB); for the models a fast setting,
+// which compresses the fine-tunes' quantized weights within 3 % of the maximum, 50x sooner.
 function precompress() {
   const skip = /\.(png|jpe?g|webp|avif|gif|br|gz)$/;
+  const { BROTLI_PARAM_QUALITY, BROTLI_PARAM_SIZE_HINT } = zlib.constants;
   return {
     name: 'lmul-precompress',
     apply: 'build',
@@ -71,10 +76,10 @@ function precompress() {
         const file = path.join(outDir, rel);
         if (skip.test(rel) || !fs.statSync(file).isFile()) continue;
         const raw = fs.readFileSync(file);
+        const small = raw.length < 256 * 1024;
         const variants = {
-          '.br': zlib.brotliCompressSync(raw, { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 11,
-            [zlib.constants.BROTLI_PARAM_SIZE_HINT]: raw.length } }),
-          '.gz': zlib.gzipSync(raw, { level: 9 }),
+          '.br': zlib.brotliCompressSync(raw, { params: { [BROTLI_PARAM_QUALITY]: small ? 11 : 5, [BROTLI_PARAM_SIZE_HINT]: raw.length } }),
+          '.gz': zlib.gzipSync(raw, { level: small ? 9 : 6 }),
         };
         for (const [suffix, bytes] of Object.entries(variants))
           if (bytes.length <= raw.length * 0.9) fs.writeFileSync(file + suffix, bytes);
