@@ -83,6 +83,7 @@ class LMulDigitDemo extends HTMLElement {
   #started = false;
   #explicitFormat = null; // m or e given before the first connect: a fine-tune keeps them
   #selection = 0; // a later model choice wins over a slower earlier one
+  #connected = false;
   #ready = deferred();
   #raf = 0;
   #announceTimer = 0;
@@ -149,7 +150,18 @@ class LMulDigitDemo extends HTMLElement {
         this[name] = v;
       }
     this.#explicitFormat ??= this.hasAttribute('m') || this.hasAttribute('e');
+    this.#acquire();
+  }
+
+  disconnectedCallback() {
+    this.#release();
+    this.#settle(false, new DOMException(`${TAG} was removed from the document before it was ready`, 'AbortError'));
+  }
+
+  // Everything a connected element holds, and the start that needs the module.
+  #acquire() {
     const run = ++this.#run;
+    this.#connected = true;
     if (this.#ready.settled) this.#ready = deferred();
     this.#pad.connect();
     this.#view.connect();
@@ -163,8 +175,9 @@ class LMulDigitDemo extends HTMLElement {
     );
   }
 
-  disconnectedCallback() {
+  #release() {
     ++this.#run;
+    this.#connected = false;
     document.removeEventListener('keydown', this.#onDocKey);
     this.#schemeQuery?.removeEventListener('change', this.#onScheme);
     this.#schemeQuery = null;
@@ -178,7 +191,13 @@ class LMulDigitDemo extends HTMLElement {
     this.#model?.handle.dispose();
     this.#model = null;
     this.#lm = null;
-    this.#settle(false, new DOMException(`${TAG} was removed from the document before it was ready`, 'AbortError'));
+  }
+
+  // Another instance, model list or assets base: start again (a pending ready carries over).
+  #restart() {
+    if (!this.#connected) return;
+    this.#release();
+    this.#acquire();
   }
 
   attributeChangedCallback(name, old, value) {
@@ -193,11 +212,11 @@ class LMulDigitDemo extends HTMLElement {
     } else if (name === 'theme') {
       this.#retheme();
     } else if (name === 'global-shortcuts') {
-      if (this.isConnected && value !== null) document.addEventListener('keydown', this.#onDocKey);
+      if (this.#connected && value !== null) document.addEventListener('keydown', this.#onDocKey);
       else document.removeEventListener('keydown', this.#onDocKey);
     } else if (name === 'model') {
       if (this.#lm && this.#catalogue && value !== null && value !== this.#model?.entry.id) this.#choose(value);
-    } else if ((name === 'models' || name === 'assets-base') && this.#started) {
+    } else if (name === 'models' || name === 'assets-base') {
       this.#restart();
     }
   }
@@ -249,12 +268,6 @@ class LMulDigitDemo extends HTMLElement {
     this.#started = true;
     this.#schedule();
     return true;
-  }
-
-  #restart() {
-    if (!this.isConnected) return;
-    this.disconnectedCallback();
-    this.connectedCallback();
   }
 
   #settle(ok, reason) {
@@ -339,7 +352,7 @@ class LMulDigitDemo extends HTMLElement {
       throw new TypeError(`${TAG}: lm must be an instance from createLMul() or null, got ${v === null ? 'null' : typeof v}`);
     if ((v ?? null) === this.#lmGiven) return;
     this.#lmGiven = v ?? null;
-    if (this.#started) this.#restart();
+    this.#restart();
   }
 
   #setText(attr, v) {
@@ -556,7 +569,7 @@ class LMulDigitDemo extends HTMLElement {
 
   // ---- drawing -> predictions ------------------------------------------------------------
   #schedule() {
-    if (!this.#raf && this.isConnected) this.#raf = requestAnimationFrame(() => {
+    if (!this.#raf && this.#connected) this.#raf = requestAnimationFrame(() => {
       this.#raf = 0;
       this.#update();
     });
@@ -602,7 +615,7 @@ class LMulDigitDemo extends HTMLElement {
 
   #scheduleAnnounce() {
     clearTimeout(this.#announceTimer);
-    if (!this.isConnected) return;
+    if (!this.#connected) return;
     this.#announceTimer = setTimeout(() => {
       this.#announceTimer = 0;
       this.#refs.live.textContent = summary(this.#predictions, `E${this.#settings.E}M${this.#settings.M}`, this.#pad.isEmpty);
@@ -640,7 +653,7 @@ class LMulDigitDemo extends HTMLElement {
   }
 
   #retheme() {
-    if (!this.isConnected) return;
+    if (!this.#connected) return;
     this.#pad.render();
     this.#view.retheme();
     this.#sweep.retheme();
