@@ -361,11 +361,6 @@ TEST_SUITE("finetune") {
                          "batch_gradients: empty batch", std::invalid_argument);
   }
 
-  TEST_CASE("fingerprint is FNV-1a 64") {
-    CHECK(fingerprint({}) == "fnv1a64:cbf29ce484222325");
-    CHECK(fingerprint({'a'}) == "fnv1a64:af63dc4c8601ec8c");
-  }
-
 #ifdef LMUL_SOURCE_DIR
   TEST_CASE("L-Mul-aware fine-tuning on a small subset improves held-out L-Mul M = 2 accuracy") {
     // A 784-32-10 base trained with exact products on 5000 images; fine-tuned on 2000 other
