@@ -368,7 +368,7 @@ TEST_SUITE("finetune") {
     // exact products. Held out: the first 2000 test images, scored at L-Mul E8M2. Over seeds
     // 0..19 of this recipe, (a) beat the base's accuracy 20 times of 20 (by 0.15 to 1.75
     // points) and had a lower held-out L-Mul loss than (b) 20 times of 20.
-    const std::string dir = std::string(LMUL_SOURCE_DIR) + "/" + kDefaultMnistDir;
+    const std::string dir = std::string(LMUL_MNIST_DIR);
     const MnistSet train = load_mnist(dir, true), test = load_mnist(dir, false);
     const std::size_t base_images = 5000, tune_images = 2000, held_out = 2000;
     TrainConfig config;
@@ -422,7 +422,7 @@ TEST_SUITE("finetune") {
     // What models/README.md claims for each file: fine-tuned from the shipped base (same
     // fingerprint), at its spec better than the base at that spec, weights stored rounded.
     const std::string root = std::string(LMUL_SOURCE_DIR) + "/";
-    const MnistSet test = load_mnist(root + kDefaultMnistDir, false);
+    const MnistSet test = load_mnist(LMUL_MNIST_DIR, false);
     struct Shipped {
       const char* file;
       const char* base;
