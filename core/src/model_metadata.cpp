@@ -1,3 +1,4 @@
+// The metadata schema of model_metadata.hpp: one table of keys, read and written here only.
 #include "lmul/model_metadata.hpp"
 
 #include <cerrno>
