@@ -13,10 +13,13 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const lmul = path.join(root, 'build/native/lmul');
 const dir = mkdtempSync(path.join(tmpdir(), 'lmul-train-'));
 
+// The same CLI compiled to WebAssembly, under Node: one thread, 4 SIMD lanes, Emscripten's libc.
+const wasmCli = [process.execPath, '--no-experimental-fetch', path.join(root, 'build/wasm/lmul-cli.cjs')];
+
 // Runs `lmul train ARGS --out TMP` from the repository root and returns the file it wrote.
-function train(name, args) {
+function train(name, args, [command, ...prefix] = [lmul]) {
   const out = path.join(dir, name);
-  execFileSync(lmul, ['train', ...args, '--out', out], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
+  execFileSync(command, [...prefix, 'train', ...args, '--out', out], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
   return readFileSync(out);
 }
 
@@ -31,6 +34,10 @@ test('lmul train --seed 0 reproduces models/mlp-784-128-10.safetensors, with 2 t
   assertSameBytes(train('seed.safetensors', ['--seed', '0']), 'models/mlp-784-128-10.safetensors');
   assertSameBytes(train('seed-1-thread.safetensors', ['--seed', '0', '--threads', '1']),
     'models/mlp-784-128-10.safetensors');
+});
+
+test('the same training compiled to WebAssembly reproduces it too', () => {
+  assertSameBytes(train('seed-wasm.safetensors', ['--seed', '0'], wasmCli), 'models/mlp-784-128-10.safetensors');
 });
 
 test('lmul train --finetune reproduces the shipped lmul E8M2 fine-tune', () => {
