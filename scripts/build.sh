@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Builds everything: the native CLI and tests (build/native), the WebAssembly module and its
 # tests (build/wasm), and copies the module into dist/ for the npm package.
-#   scripts/build.sh          every build (native, wasm, site, asan, fuzz)
+#   scripts/build.sh          every build (native, sse41, baseline, wasm, site, asan, fuzz)
 #   scripts/build.sh wasm     only the WebAssembly module
 #   scripts/build.sh site     the WebAssembly module, then the demo site in site/ (Vite; what
 #                             `npm start` serves and `npm run build:site` deploys)
+#   scripts/build.sh sse41    only the core library and tests for SSE4.1 (build/native-sse41)
+#   scripts/build.sh baseline the same for the x86-64 baseline, SSE2 (build/native-baseline)
 #   scripts/build.sh asan     only the ASan + UBSan build of the native tests (build/asan)
 #   scripts/build.sh fuzz     only the libFuzzer targets of tests/fuzz (build/fuzz)
 # (asan and fuzz use clang-14; see tests/fuzz/README.md)
@@ -19,6 +21,17 @@ if [[ $what == all || $what == native ]]; then
   cmake -S . -B build/native -DCMAKE_BUILD_TYPE=Release >/dev/null
   cmake --build build/native -j"$jobs"
 fi
+
+# The core suite in the other instruction sets of CMakeLists.txt's LMUL_SIMD, so that the
+# paths for machines without AVX2 or without SSE4.1 are built and tested too (npm test runs
+# them as the core-sse41 and core-baseline suites). Only the core library and its tests.
+for config in sse41:sse4.1 baseline:baseline; do
+  name=${config%%:*} simd=${config#*:}
+  if [[ $what == all || $what == "$name" ]]; then
+    cmake -S . -B "build/native-$name" -DCMAKE_BUILD_TYPE=Release -DLMUL_SIMD="$simd" >/dev/null
+    cmake --build "build/native-$name" -j"$jobs" --target core_tests
+  fi
+done
 
 if [[ $what == all || $what == wasm || $what == site ]]; then
   if [[ ! -f build/wasm/CMakeCache.txt ]]; then

@@ -20,6 +20,10 @@ function globTests(dir) {
 // name -> [command, args, parser]
 const SUITES = [
   { name: 'core-native', cmd: ctest('build/native'), parse: parseCtest },
+  // The core suite built for SSE4.1 only and for the x86-64 baseline (SSE2): the kernels'
+  // paths for machines without AVX2 or SSE4.1 (the slow exhaustive test is left out).
+  { name: 'core-sse41', cmd: ctest('build/native-sse41', ['-LE', 'slow']), parse: parseCtest },
+  { name: 'core-baseline', cmd: ctest('build/native-baseline', ['-LE', 'slow']), parse: parseCtest },
   { name: 'core-wasm', cmd: ctest('build/wasm'), parse: parseCtest },
   // The native tests under ASan (with LeakSanitizer) + UBSan; the slow exhaustive test is left
   // out. Also replays the fuzz corpus and checks that the sanitizers are active.

@@ -4,7 +4,6 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <climits>
 #include <cstdio>
 #include <filesystem>
 #include <map>
@@ -18,8 +17,10 @@
 #include "args.hpp"
 #include "command.hpp"
 #include "lmul/idx.hpp"
+#include "lmul/model_metadata.hpp"
 #include "lmul/safetensors.hpp"
-#include "lmul/train.hpp"
+#include "lmul/worker_pool.hpp"
+#include "mnist_data.hpp"
 
 namespace {
 
@@ -71,7 +72,7 @@ struct TestImages {
   std::size_t n;
 };
 TestImages load_test_images(const lmul::cli::Args& args) {
-  lmul::MnistSet set = lmul::load_mnist(args.get("data", lmul::kDefaultMnistDir), false);
+  lmul::MnistSet set = lmul::cli::load_mnist(args.get("data", lmul::cli::kDefaultMnistDir), false);
   const long count = long(set.images.count);
   const std::size_t n = std::size_t(args.get_int("limit", count, 1, count));
   return {std::move(set), n};
@@ -238,20 +239,13 @@ std::string file_name(const std::string& path) {
 
 std::string stem_of(const std::string& path) { return std::filesystem::path(path).stem().string(); }
 
-const std::string& meta(const lmul::SafetensorsContent& c, const std::string& path,
-                        const std::string& key) {
-  const auto it = c.metadata.find(key);
-  if (it == c.metadata.end())
-    throw std::invalid_argument(path + ": no '" + key +
-                                "' in the metadata (not made by lmul train --finetune?)");
-  return it->second;
-}
-
-int parse_int(const std::string& text, const std::string& what) {
-  long long v = 0;
-  if (!lmul::cli::parse_whole(text, v) || v < INT_MIN || v > INT_MAX)
-    throw std::invalid_argument(what + " is '" + text + "', not an integer");
-  return int(v);
+// The metadata of a model file; errors start with its path.
+lmul::ModelMetadata metadata_of(const lmul::SafetensorsContent& content, const std::string& path) {
+  try {
+    return lmul::ModelMetadata::from_map(content.metadata);
+  } catch (const std::invalid_argument& e) {
+    throw std::invalid_argument(path + ": " + e.what());
+  }
 }
 
 // Fine-tuned model files named by LIST: files as given, folders expanded to the .safetensors
@@ -273,7 +267,7 @@ std::vector<std::string> finetuned_files(const std::string& list) {
         continue;
       const auto bytes = lmul::read_file_bytes(e.path().string());
       const auto content = lmul::parse_safetensors(bytes.data(), bytes.size());
-      if (content.metadata.count("base_model"))
+      if (metadata_of(content, e.path().string()).finetuned())
         found.push_back(e.path().string());
     }
     if (found.empty())
@@ -319,13 +313,19 @@ int run_finetuned(const lmul::cli::Args& args) {
   for (const std::string& path : finetuned_files(args.get("finetuned"))) {
     const auto bytes = lmul::read_file_bytes(path);
     const auto content = lmul::parse_safetensors(bytes.data(), bytes.size());
+    const lmul::ModelMetadata md = metadata_of(content, path);
+    // What the table needs of a file lmul train --finetune made.
+    const char* const missing = !md.finetuned() ? "base_model"
+                                : !md.tuned     ? "method"
+                                : !md.training  ? "epochs"
+                                                : nullptr;
+    if (missing)
+      throw std::invalid_argument(path + ": no '" + missing +
+                                  "' in the metadata (not made by lmul train --finetune?)");
     Finetuned f;
     f.path = path;
-    f.base_recorded = meta(content, path, "base_model");
-    f.spec = lmul::MulSpec{lmul::parse_method(meta(content, path, "method")),
-                           lmul::FloatFormat(parse_int(meta(content, path, "E"), path + ": E"),
-                                             parse_int(meta(content, path, "M"), path + ": M")),
-                           lmul::parse_rounding(meta(content, path, "rounding"))};
+    f.base_recorded = md.base_model;
+    f.spec = *md.tuned;
     // The base: the recorded path, else the file of that name next to the fine-tuned model.
     f.base_path = f.base_recorded;
     if (!std::filesystem::exists(f.base_path)) {
@@ -336,17 +336,18 @@ int run_finetuned(const lmul::cli::Args& args) {
       f.base_path = sibling.string();
     }
     const auto base_bytes = lmul::read_file_bytes(f.base_path);
-    const auto recorded = content.metadata.find("base_fingerprint");
     f.base_changed =
-        recorded != content.metadata.end() && recorded->second != lmul::fingerprint(base_bytes);
+        !md.base_fingerprint.empty() && md.base_fingerprint != lmul::fingerprint(base_bytes);
     if (f.base_changed)
       std::fprintf(stderr,
                    "warning: %s is not the base model %s was fine-tuned from (its "
                    "fingerprint differs)\n",
                    f.base_path.c_str(), path.c_str());
-    f.recipe = lmul::fingerprint(base_bytes);
-    for (const char* key : {"epochs", "batch", "lr", "seed", "train_images"})
-      f.recipe += std::string(" ") + key + "=" + meta(content, path, key);
+    const lmul::TrainingRecipe& t = *md.training;
+    f.recipe = lmul::fingerprint(base_bytes) + " epochs=" + std::to_string(t.epochs) +
+               " batch=" + std::to_string(t.batch) + " lr=" + lmul::cli::format("%.17g", t.lr) +
+               " seed=" + std::to_string(t.seed) + " images=" + std::to_string(t.train_images) +
+               " holdout=" + std::to_string(t.holdout);
     load(path, bytes);
     load(f.base_path, base_bytes);
     f.base_exact = job(f.base_path, exact);
