@@ -82,7 +82,7 @@ std::string take_error() {
 // ---- conversions --------------------------------------------------------------------------
 
 lmul::MulSpec make_spec(int method, int E, int M, int rounding) {
-  static const lmul::Method methods[] = {lmul::Method::exact, lmul::Method::float_,
+  static const lmul::Method methods[] = {lmul::Method::exact, lmul::Method::floating,
                                          lmul::Method::lmul, lmul::Method::lmul_formula};
   if (method < 0 || method > 3)
     throw std::invalid_argument("method code must be 0..3, got " + std::to_string(method));

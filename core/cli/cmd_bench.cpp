@@ -40,8 +40,8 @@ std::vector<Config> configs() {
     return MulSpec{m, FloatFormat(8, M), Rounding::nearest};
   };
   return {{"exact", spec(Method::exact, 23)},
-          {"float M=3", spec(Method::float_, 3)},
-          {"float M=7", spec(Method::float_, 7)},
+          {"float M=3", spec(Method::floating, 3)},
+          {"float M=7", spec(Method::floating, 7)},
           {"lmul M=3", spec(Method::lmul, 3)},
           {"lmul M=7", spec(Method::lmul, 7)},
           {"lmul-formula M=3", spec(Method::lmul_formula, 3)},

@@ -63,7 +63,7 @@ void print_markdown(const std::vector<Row>& rows, std::size_t pairs, uint64_t se
     std::printf("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     for (const auto& [format, label] : table_formats()) {
       std::printf("| %s ", label.c_str());
-      for (Method m : {Method::float_, Method::lmul, Method::lmul_formula})
+      for (Method m : {Method::floating, Method::lmul, Method::lmul_formula})
         for (const Row& row : rows)
           if (row.format == format && row.rounding == r && row.method == m)
             std::printf("| %s | %s | %s ", percent(row.stats.mean).c_str(),
@@ -122,7 +122,7 @@ int run_errors(const std::vector<std::string>& argv) {
   std::vector<Row> rows;
   for (Rounding r : {Rounding::nearest, Rounding::truncate})
     for (const auto& [format, label] : table_formats())
-      for (Method m : {Method::float_, Method::lmul, Method::lmul_formula})
+      for (Method m : {Method::floating, Method::lmul, Method::lmul_formula})
         rows.push_back(Row{format, label, r, m, {}});
 
   std::vector<std::thread> pool;

@@ -52,7 +52,7 @@ struct Row {
   std::size_t differ = 0;
 };
 
-const lmul::Method kApprox[] = {lmul::Method::float_, lmul::Method::lmul,
+const lmul::Method kApprox[] = {lmul::Method::floating, lmul::Method::lmul,
                                 lmul::Method::lmul_formula};
 
 std::string percent(double x) { return lmul::cli::format("%.2f %%", 100.0 * x); }

@@ -90,9 +90,9 @@ inline std::vector<lmul::FloatFormat> all_formats() {
   return f;
 }
 
-constexpr lmul::Method kApproxMethods[] = {lmul::Method::float_, lmul::Method::lmul,
+constexpr lmul::Method kApproxMethods[] = {lmul::Method::floating, lmul::Method::lmul,
                                            lmul::Method::lmul_formula};
-constexpr lmul::Method kAllMethods[] = {lmul::Method::exact, lmul::Method::float_,
+constexpr lmul::Method kAllMethods[] = {lmul::Method::exact, lmul::Method::floating,
                                         lmul::Method::lmul, lmul::Method::lmul_formula};
 constexpr lmul::Rounding kRoundings[] = {lmul::Rounding::nearest, lmul::Rounding::truncate};
 

@@ -70,7 +70,7 @@ TEST_SUITE("models") {
     const Mlp back = load_mlp_file(path);
     std::remove(path.c_str());
     for (const MulSpec& spec :
-         {kExact, kLMul7, MulSpec{Method::float_, FloatFormat(4, 3), Rounding::nearest},
+         {kExact, kLMul7, MulSpec{Method::floating, FloatFormat(4, 3), Rounding::nearest},
           MulSpec{Method::lmul_formula, FloatFormat(8, 2), Rounding::truncate}}) {
       const EvalResult a = accuracy(original, spec), b = accuracy(back, spec);
       CHECK_MESSAGE(a.predictions == b.predictions, spec.describe());

@@ -112,16 +112,16 @@ TEST_SUITE("multiply") {
     expect(-16.0f, 16.0f, spec(Method::lmul_formula, 4, 3), -240.0f);
     expect(0x1.ep7f, 1.0f, spec(Method::lmul, 4, 3), 240.0f); // 1.875*2^7 * 1: carry overflows
     // float follows IEEE before quantize: inf * 0 = NaN, overflow saturates or goes to inf
-    expect(kInf, 0.0f, spec(Method::float_, 8, 7), kNaN);
-    expect(kInf, -1.0f, spec(Method::float_, 4, 3), -kInf);
-    expect(200.0f, 200.0f, spec(Method::float_, 4, 3), 240.0f);
-    expect(0x1p100f, 0x1p100f, spec(Method::float_, 8, 7), kInf);
-    expect(0x1p50f, 0x1p50f, spec(Method::float_, 7, 3), FloatFormat(7, 3).max_finite());
-    expect(0x1p-100f, 0x1p-29f, spec(Method::float_, 8, 3), 0x1p-129f); // F(8,3)-subnormal kept
-    expect(0x1p-100f, 0x1p-30f, spec(Method::float_, 8, 3), 0.0f);      // half a quantum: even
+    expect(kInf, 0.0f, spec(Method::floating, 8, 7), kNaN);
+    expect(kInf, -1.0f, spec(Method::floating, 4, 3), -kInf);
+    expect(200.0f, 200.0f, spec(Method::floating, 4, 3), 240.0f);
+    expect(0x1p100f, 0x1p100f, spec(Method::floating, 8, 7), kInf);
+    expect(0x1p50f, 0x1p50f, spec(Method::floating, 7, 3), FloatFormat(7, 3).max_finite());
+    expect(0x1p-100f, 0x1p-29f, spec(Method::floating, 8, 3), 0x1p-129f); // F(8,3)-subnormal kept
+    expect(0x1p-100f, 0x1p-30f, spec(Method::floating, 8, 3), 0.0f);      // half a quantum: even
     // The exact product is 2^-138 + 2^-150 - 2^-161, just above half of F(8,11)'s smallest
     // subnormal; the fp32 product rounds it to exactly half (a tie that would go to 0).
-    expect(0x1.002p-69f, 0x1.ffep-70f, spec(Method::float_, 8, 11), 0x1p-137f);
+    expect(0x1.002p-69f, 0x1.ffep-70f, spec(Method::floating, 8, 11), 0x1p-137f);
   }
 
   // Exhaustive comparison with the slow reference for formats with at most 9 bits: every
@@ -148,9 +148,9 @@ TEST_SUITE("multiply") {
           multiply_elementwise(s, a.data(), b.data(), out.data(), a.size());
           std::size_t bad = 0;
           for (std::size_t k = 0; k < a.size(); ++k) {
-            const double want = m == Method::float_ ? ref::float_product(table, a[k], b[k])
-                                : m == Method::lmul ? ref::lmul_adder(table, a[k], b[k])
-                                                    : ref::lmul_formula(table, a[k], b[k]);
+            const double want = m == Method::floating ? ref::float_product(table, a[k], b[k])
+                                : m == Method::lmul   ? ref::lmul_adder(table, a[k], b[k])
+                                                      : ref::lmul_formula(table, a[k], b[k]);
             if (!same(out[k], want) || !same(multiply(a[k], b[k], s), want)) {
               if (++bad <= 5)
                 FAIL_CHECK(s.describe()
@@ -169,7 +169,7 @@ TEST_SUITE("multiply") {
     std::mt19937_64 rng(11);
     std::uniform_real_distribution<double> mant(1.0, 2.0);
     for (int M = 1; M <= 23; ++M) {
-      const MulSpec s = spec(Method::float_, 8, M);
+      const MulSpec s = spec(Method::floating, 8, M);
       const ref::Format rf{8, M};
       std::vector<float> a, b;
       for (int k = 0; k < 20000; ++k) {

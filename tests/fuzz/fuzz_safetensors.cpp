@@ -138,7 +138,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
     for (std::size_t i = 0; i < x.size(); ++i)
       x[i] = i % 3 == 0 ? 0.0f : float(i % 7) / 7.0f - 0.25f;
     const MulSpec specs[] = {{Method::exact, FloatFormat(8, 23), Rounding::nearest},
-                             {Method::float_, FloatFormat(4, 3), Rounding::nearest},
+                             {Method::floating, FloatFormat(4, 3), Rounding::nearest},
                              {Method::lmul, FloatFormat(8, 3), Rounding::truncate},
                              {Method::lmul_formula, FloatFormat(5, 2), Rounding::nearest}};
     for (const MulSpec& spec : specs) {
