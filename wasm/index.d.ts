@@ -2,7 +2,7 @@
 // The implementation is wasm/index.js; the numerics are specified in NUMERICS.md.
 
 /** The multipliers: exact fp32, ordinary multiplication in F(E, M), and the two L-Mul variants. */
-export type Method = 'exact' | 'float' | 'lmul' | 'lmul-formula';
+export type Method = 'exact' | 'float' | 'lmul' | 'lmul-formula' | 'mitchell';
 
 /** How operands are rounded to F(E, M): to nearest, ties to even (default), or toward zero. */
 export type Rounding = 'nearest' | 'truncate';

@@ -15,8 +15,8 @@ import createLMulModule from '../dist/lmul.mjs';
 
 export const VERSION = '0.1.0';
 
-/** The four multipliers of NUMERICS.md, in the order of the module's method codes. */
-export const METHODS = Object.freeze(['exact', 'float', 'lmul', 'lmul-formula']);
+/** The multipliers of NUMERICS.md, in the order of the module's method codes. */
+export const METHODS = Object.freeze(['exact', 'float', 'lmul', 'lmul-formula', 'mitchell']);
 export const ROUNDINGS = Object.freeze(['nearest', 'truncate']);
 export const DEFAULTS = Object.freeze({ method: 'lmul', M: 7, E: 8, rounding: 'nearest' });
 /** Named formats F(E, M). E4M3 is the IEEE-style variant (max 240, with inf), not OCP E4M3FN. */

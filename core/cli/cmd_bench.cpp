@@ -45,7 +45,9 @@ std::vector<Config> configs() {
           {"lmul M=3", spec(Method::lmul, 3)},
           {"lmul M=7", spec(Method::lmul, 7)},
           {"lmul-formula M=3", spec(Method::lmul_formula, 3)},
-          {"lmul-formula M=7", spec(Method::lmul_formula, 7)}};
+          {"lmul-formula M=7", spec(Method::lmul_formula, 7)},
+          {"mitchell M=3", spec(Method::mitchell, 3)},
+          {"mitchell M=7", spec(Method::mitchell, 7)}};
 }
 
 // Best time of `reps` runs of f, after warming up for at least 0.2 s: WebAssembly starts in a

@@ -26,7 +26,7 @@ namespace {
 const char* const kUsage = R"(usage: lmul eval --model FILE [options]
        lmul eval --finetuned FILE|DIR[,FILE|DIR...] [options]
 
-Accuracy on the MNIST test set for exact fp32 and for float, lmul and lmul-formula at
+Accuracy on the MNIST test set for exact fp32 and for float, lmul, lmul-formula and mitchell at
 M = 1..10 (E = 8) and the E4M3 / E5M2 presets, with the time each method took and how many
 predictions differ from exact. Prints a markdown table (or JSON) on stdout, progress on stderr.
 
@@ -51,9 +51,6 @@ struct Row {
   lmul::EvalResult result;
   std::size_t differ = 0;
 };
-
-const lmul::Method kApprox[] = {lmul::Method::floating, lmul::Method::lmul,
-                                lmul::Method::lmul_formula};
 
 std::string percent(double x) { return lmul::cli::format("%.2f %%", 100.0 * x); }
 std::string seconds(double s) { return lmul::cli::format("%.2f s", s); }
@@ -130,13 +127,17 @@ void print_markdown(const std::string& model, const lmul::Mlp& mlp, std::size_t 
   const Row& exact = rows.front();
   std::printf("exact fp32: %s (%zu correct), %s\n\n", percent(exact.result.accuracy).c_str(),
               exact.result.correct, seconds(exact.result.seconds).c_str());
-  std::printf(
-      "| format | float | ≠ exact | time | lmul | ≠ exact | time | lmul-formula | ≠ exact | "
-      "time |\n|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n");
+  const std::vector<lmul::Method> methods = lmul::approximate_methods();
+  std::string head = "| format ", rule = "|---";
+  for (lmul::Method m : methods) {
+    head += lmul::cli::format("| %s | ≠ exact | time ", lmul::to_string(m));
+    rule += "|--:|--:|--:";
+  }
+  std::printf("%s|\n%s|\n", head.c_str(), rule.c_str());
   std::size_t k = 1;
   for (const auto& f : sweep_formats()) {
     std::printf("| %s ", format_label(f).c_str());
-    for (std::size_t m = 0; m < 3; ++m, ++k)
+    for (std::size_t m = 0; m < methods.size(); ++m, ++k)
       std::printf("| %s | %zu | %s ", percent(rows[k].result.accuracy).c_str(), rows[k].differ,
                   seconds(rows[k].result.seconds).c_str());
     std::printf("|\n");
@@ -196,7 +197,7 @@ int run(const std::vector<std::string>& argv) {
   std::vector<Row> rows;
   rows.push_back({lmul::MulSpec{lmul::Method::exact, lmul::FloatFormat(8, 23), rounding}, {}, 0});
   for (const auto& f : sweep_formats())
-    for (lmul::Method m : kApprox)
+    for (lmul::Method m : lmul::approximate_methods())
       rows.push_back({lmul::MulSpec{m, f, rounding}, {}, 0});
 
   lmul::WorkerPool pool(threads);

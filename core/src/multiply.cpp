@@ -13,14 +13,18 @@ const char* to_string(Method m) {
   return name;
 }
 
-Method parse_method(const std::string& s) {
+std::string method_names() {
   std::string names;
-  for (Method m : all_methods()) {
+  for (Method m : all_methods())
+    names += std::string(names.empty() ? "" : ", ") + "'" + to_string(m) + "'";
+  return names;
+}
+
+Method parse_method(const std::string& s) {
+  for (Method m : all_methods())
     if (s == to_string(m))
       return m;
-    names += std::string(names.empty() ? "" : ", ") + "'" + to_string(m) + "'";
-  }
-  throw std::invalid_argument("method must be one of " + names + ", got '" + s + "'");
+  throw std::invalid_argument("method must be one of " + method_names() + ", got '" + s + "'");
 }
 
 std::string MulSpec::describe() const {

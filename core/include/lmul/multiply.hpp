@@ -12,11 +12,12 @@
 #include "lmul/mul_exact.hpp"
 #include "lmul/mul_float.hpp"
 #include "lmul/mul_lmul.hpp"
+#include "lmul/mul_mitchell.hpp"
 #include "lmul/mul_spec.hpp"
 
 namespace lmul {
 
-using Policies = std::tuple<ExactMul, FloatMul, LMul, LMulFormula>;
+using Policies = std::tuple<ExactMul, FloatMul, LMul, LMulFormula, Mitchell>;
 
 namespace detail {
 template <class... Ps> constexpr bool distinct_methods(std::tuple<Ps...>*) {
@@ -43,6 +44,16 @@ static_assert(detail::distinct_methods(static_cast<Policies*>(nullptr)),
 inline std::vector<Method> all_methods() {
   return detail::methods_of(static_cast<Policies*>(nullptr));
 }
+// Every method but exact (the approximate multipliers), in registry order.
+inline std::vector<Method> approximate_methods() {
+  std::vector<Method> v;
+  for (Method m : all_methods())
+    if (m != Method::exact)
+      v.push_back(m);
+  return v;
+}
+// "'exact', 'float', ..." for messages and help texts.
+std::string method_names();
 const char* to_string(Method m);           // the method's name: "exact", "float", "lmul", ...
 Method parse_method(const std::string& s); // throws std::invalid_argument listing the names
 
