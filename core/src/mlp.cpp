@@ -146,7 +146,8 @@ const std::vector<float>& MlpInference::columns(std::size_t k) const {
 
 void MlpInference::logits_traced(const float* x, float* logits, ForwardTrace& trace,
                                  bool products) const {
-  trace.layers.assign(layers_.size(), LayerTrace{});
+  trace.layers.clear();
+  trace.layers.resize(layers_.size());
   trace.attention.clear();
   broadcast_.resize(a_.size());
   approx_.resize(a_.size());

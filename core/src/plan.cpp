@@ -110,6 +110,36 @@ MulSpec parse_spec_token(const std::string& plan, const Token& spec, const MulSp
 
 } // namespace
 
+MulSpec make_spec(const SpecFields& f, const MulSpec& base) {
+  MulSpec s = base;
+  if (f.method)
+    s.method = parse_method(*f.method);
+  if (f.rounding)
+    s.rounding = parse_rounding(*f.rounding);
+  if (f.E || f.M)
+    s.format = FloatFormat(f.E.value_or(base.format.E()), f.M.value_or(base.format.M()));
+  return s;
+}
+
+MulPlan make_plan(const PlanRequest& r, const std::vector<std::string>& layer_names) {
+  const MulSpec base = make_spec(r.everywhere);
+  if (r.text)
+    return parse_plan(*r.text, layer_names, base);
+  MulPlan plan(base);
+  if (r.linear)
+    plan.linear = make_spec(*r.linear, base);
+  if (r.attention)
+    plan.attention = make_spec(*r.attention, base);
+  for (const auto& [layer, fields] : r.layers) {
+    if (layer >= layer_names.size())
+      throw std::invalid_argument("plan: there is no layer " + std::to_string(layer) +
+                                  "; this network's layers are 0.." +
+                                  std::to_string(layer_names.size() - 1));
+    plan.layers[layer] = make_spec(fields, base);
+  }
+  return plan;
+}
+
 MulSpec parse_spec(const std::string& text, const MulSpec& defaults) {
   return parse_spec_token(text, Token{text, 0}, defaults);
 }

@@ -80,14 +80,15 @@ Prediction predict(const std::vector<LayerInfo>& layers, const PreparedNetwork& 
   for (std::size_t k = 0; k < layers.size(); ++k) {
     const LayerTrace& t = trace.layers[k];
     all.merge(t.products);
-    (layers[k].kind == ProductKind::attention ? attention : linear).merge(t.products);
+    if (p.has_linear && p.has_attention) // otherwise one kind is all of them
+      (layers[k].kind == ProductKind::attention ? attention : linear).merge(t.products);
     p.layers.push_back({layers[k].name, layers[k].kind,
                         relative_l2(t.output, reference.layers[k].output), t.products.finish()});
   }
   p.has_errors = true;
   p.products = all.finish();
-  p.linear = linear.finish();
-  p.attention = attention.finish();
+  p.linear = p.has_attention ? linear.finish() : p.products;
+  p.attention = p.has_linear ? attention.finish() : p.products;
   return p;
 }
 

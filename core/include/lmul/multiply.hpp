@@ -33,7 +33,7 @@ template <class... Ps> std::vector<Method> methods_of(std::tuple<Ps...>*) {
 }
 template <class... Ps> const char* name_of(Method m, std::tuple<Ps...>*) {
   const char* name = nullptr;
-  ((m == Ps::kMethod ? (name = Ps::kName, true) : false) || ...);
+  (void)((m == Ps::kMethod ? (name = Ps::kName, true) : false) || ...);
   return name;
 }
 } // namespace detail

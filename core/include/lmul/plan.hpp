@@ -9,6 +9,7 @@
 
 #include <cstddef>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -42,6 +43,25 @@ struct MulPlan {
     return kind == ProductKind::attention ? attention : linear;
   }
 };
+
+// A multiplier as an API caller gives it: any field may be left out, and then comes from a base
+// spec (MulSpec's defaults, or the caller's top-level choice).
+struct SpecFields {
+  std::optional<std::string> method, rounding;
+  std::optional<int> E, M;
+};
+// Throws std::invalid_argument naming the field and its allowed values.
+MulSpec make_spec(const SpecFields& fields, const MulSpec& base = MulSpec{});
+
+// A plan as an API caller gives it: the top-level fields, then either a plan in the text grammar
+// below or per-kind and per-layer specs, each defaulting to the top-level one.
+struct PlanRequest {
+  SpecFields everywhere;
+  std::optional<std::string> text;
+  std::optional<SpecFields> linear, attention;
+  std::map<std::size_t, SpecFields> layers;
+};
+MulPlan make_plan(const PlanRequest& request, const std::vector<std::string>& layer_names);
 
 // Plans as text (the CLI's --plan, and the package's plan strings): comma-separated entries
 //   SPEC               everywhere (the same as all=SPEC)
