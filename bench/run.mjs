@@ -96,7 +96,7 @@ async function peerTfjs(images, labels, n, reps) {
 async function packageBench(images, labels, n, reps) {
   const entry = path.join(root, 'wasm/index.js');
   if (!existsSync(entry) || !existsSync(path.join(root, 'dist/lmul.wasm'))) return null;
-  const { createLMul } = await import(entry);
+  const { createLMul, METHODS } = await import(entry);
   const lm = await createLMul();
   const model = await lm.defaultModel();
   const methods = [
@@ -104,6 +104,7 @@ async function packageBench(images, labels, n, reps) {
     ['float M=3', { method: 'float', M: 3 }], ['float M=7', { method: 'float', M: 7 }],
     ['lmul M=3', { method: 'lmul', M: 3 }], ['lmul M=7', { method: 'lmul', M: 7 }],
     ['lmul-formula M=7', { method: 'lmul-formula', M: 7 }],
+    ['mitchell M=7', { method: 'mitchell', M: 7 }],
   ];
   // Best time of the first n test images through model.evaluate, and their accuracy.
   const timeEvaluate = async (opts) => {
@@ -117,7 +118,7 @@ async function packageBench(images, labels, n, reps) {
   const formats = [['E4M3', { E: 4, M: 3 }], ['E5M2', { E: 5, M: 2 }], ['fp16 E5M10', { E: 5, M: 10 }], ['E8M16', { M: 16 }], ['fp32 E8M23', { M: 23 }]];
   const presets = [];
   for (const [format, f] of formats)
-    for (const method of ['float', 'lmul', 'lmul-formula'])
+    for (const method of METHODS.filter((m) => m !== 'exact'))
       presets.push({ format, method, ...(await timeEvaluate({ method, ...f })) });
   const x = new Float32Array(784);
   const k = quick ? 20 : 1000;

@@ -28,7 +28,7 @@ const MulSpec kLMul2{Method::lmul, FloatFormat(8, 2), Rounding::nearest};
 const MulSpec kSpecs[] = {kLMul2,
                           {Method::lmul_formula, FloatFormat(8, 1), Rounding::truncate},
                           {Method::lmul, FloatFormat(5, 2), Rounding::nearest},
-                          {Method::float_, FloatFormat(4, 3), Rounding::nearest},
+                          {Method::floating, FloatFormat(4, 3), Rounding::nearest},
                           {Method::lmul, FloatFormat(8, 7), Rounding::truncate},
                           kExact};
 

@@ -21,7 +21,7 @@ const M23 = { M: 23 };
 
 test('exports: constants and version', () => {
   assert.deepEqual(DEFAULTS, { method: 'lmul', M: 7, E: 8, rounding: 'nearest' });
-  assert.deepEqual([...METHODS], ['exact', 'float', 'lmul', 'lmul-formula']);
+  assert.deepEqual([...METHODS], ['exact', 'float', 'lmul', 'lmul-formula', 'mitchell']);
   assert.deepEqual([...ROUNDINGS], ['nearest', 'truncate']);
   assert.deepEqual(FORMATS.bf16, { E: 8, M: 7 });
   assert.ok(Object.isFrozen(DEFAULTS) && Object.isFrozen(FORMATS.e4m3));
@@ -31,21 +31,23 @@ test('exports: constants and version', () => {
 });
 
 test('golden table of NUMERICS.md (E = 8, M = 23), both roundings', () => {
-  const rows = [
-    [1, 1, 1, 1.0625, 1.0625],
-    [5, 8, 40, 42, 42],
-    [1.5, 1.5, 2.25, 2.125, 2.0625],
-    [-3, 0.5, -1.5, -1.5625, -1.5625],
-    [0, 7, 0, 0, 0],
-    [-0, 7, -0, -0, -0],
-    [Infinity, 0, NaN, NaN, NaN],
+  const rows = [ // a, b, exact, lmul, lmul-formula, mitchell
+    [1, 1, 1, 1.0625, 1.0625, 1],
+    [5, 8, 40, 42, 42, 40],
+    [1.5, 1.5, 2.25, 2.125, 2.0625, 2],
+    [3, 3, 9, 8.5, 8.25, 8],
+    [-3, 0.5, -1.5, -1.5625, -1.5625, -1.5],
+    [0, 7, 0, 0, 0, 0],
+    [-0, 7, -0, -0, -0, -0],
+    [Infinity, 0, NaN, NaN, NaN, NaN],
   ];
   for (const rounding of ROUNDINGS)
-    for (const [a, b, exact, adder, formula] of rows) {
+    for (const [a, b, exact, adder, formula, mitchell] of rows) {
       const opts = { M: 23, rounding };
       assert.ok(Object.is(lm.mul(a, b, { ...opts, method: 'exact' }), exact), `exact ${a}*${b}`);
       assert.ok(Object.is(lm.mul(a, b, { ...opts, method: 'lmul' }), adder), `lmul ${a}*${b}`);
       assert.ok(Object.is(lm.mul(a, b, { ...opts, method: 'lmul-formula' }), formula), `lmul-formula ${a}*${b}`);
+      assert.ok(Object.is(lm.mul(a, b, { ...opts, method: 'mitchell' }), mitchell), `mitchell ${a}*${b}`);
     }
   // M = 3 (l = 3): the adder gives 2.25 for 1.5 * 1.5.
   assert.equal(lm.mul(1.5, 1.5, { M: 3 }), 2.25);
@@ -67,7 +69,7 @@ test('defaults are { method: lmul, M: 7, E: 8, rounding: nearest }', () => {
 });
 
 test('special values: NaN, infinities, signed zeros, flush to zero, overflow', () => {
-  for (const method of ['lmul', 'lmul-formula']) {
+  for (const method of ['lmul', 'lmul-formula', 'mitchell']) {
     const o = { method };
     assert.ok(Number.isNaN(lm.mul(NaN, 1, o)));
     assert.ok(Number.isNaN(lm.mul(1, NaN, o)));

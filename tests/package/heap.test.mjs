@@ -21,7 +21,7 @@ test('100000 predict calls: no growth of the heap, malloc or handles', async () 
   const model = await lm.defaultModel();
   const { images } = mnistTest();
   const inputs = Array.from({ length: 16 }, (_, k) => pixelsOf(images, k));
-  const methods = ['exact', 'float', 'lmul', 'lmul-formula'];
+  const methods = ['exact', 'float', 'lmul', 'lmul-formula', 'mitchell'];
   const call = (i) => model.predict(inputs[i % 16], { method: methods[i % 4], M: 4, errors: i % 9 === 0 }); // 9: errors for every method
   for (let i = 0; i < 1000; ++i) call(i); // warm up: prepared networks are cached per method
   const before = lm.memory();
