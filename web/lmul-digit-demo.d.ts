@@ -115,7 +115,7 @@ export declare class LMulDigitDemo extends HTMLElement {
   /** stops a running sweep after its current chunk; runSweep then resolves with cancelled: true */
   cancelSweep(): void;
   /** the lmul-wasm instance's memory diagnostics (lm.memory()), null while not started */
-  memory(): { heapBytes: number; mallocBytes: number; valHandles: number } | null;
+  memory(): { heapBytes: number; mallocBytes: number; liveModels: number } | null;
   /**
    * loads a .safetensors model (784 inputs, 10 outputs) as "Load .safetensors…" does: on failure
    * the element shows the error and keeps its model; resolves to whether the model was loaded

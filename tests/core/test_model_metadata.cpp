@@ -98,7 +98,7 @@ TEST_SUITE("metadata") {
   TEST_CASE("fields written, then read: the same fields") {
     ModelMetadata md;
     md.arch = "vit";
-    md.tuned = MulSpec{Method::float_, FloatFormat(4, 3), Rounding::truncate};
+    md.tuned = MulSpec{Method::floating, FloatFormat(4, 3), Rounding::truncate};
     md.tuned_plan = "linear=exact,attention=lmul:E8M3";
     md.base_model = "models/vit.safetensors";
     md.base_fingerprint = "fnv1a64:0123456789abcdef";
@@ -116,7 +116,7 @@ TEST_SUITE("metadata") {
     const ModelMetadata back = read(map);
     CHECK(back.arch == "vit");
     REQUIRE(back.tuned);
-    CHECK(back.tuned->method == Method::float_);
+    CHECK(back.tuned->method == Method::floating);
     CHECK(back.tuned->format == FloatFormat(4, 3));
     CHECK(back.tuned->rounding == Rounding::truncate);
     CHECK(back.tuned_plan == md.tuned_plan);

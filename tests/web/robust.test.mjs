@@ -260,12 +260,12 @@ test('a long drawing session (300 strokes, Clear every 20): JS heap and wasm mem
   const mb = (b) => (b / 2 ** 20).toFixed(2);
   console.log(`long session: 300 strokes in ${seconds.toFixed(1)} s; JS heap ${mb(start.js)} -> ${mb(end.js)} MB ` +
     `(${((end.js - start.js) / 1024).toFixed(0)} KB); wasm heap ${start.wasm.heapBytes} -> ${end.wasm.heapBytes} bytes, ` +
-    `malloc ${start.wasm.mallocBytes} -> ${end.wasm.mallocBytes} bytes, val handles ${start.wasm.valHandles} -> ${end.wasm.valHandles}`);
+    `malloc ${start.wasm.mallocBytes} -> ${end.wasm.mallocBytes} bytes, live models ${start.wasm.liveModels} -> ${end.wasm.liveModels}`);
   assert.ok(predicted >= 30, `only ${predicted} of 34 checks saw a prediction`);
   assert.ok(end.js - start.js < 2 * 2 ** 20, `JS heap grew by ${mb(end.js - start.js)} MB`);
   assert.equal(end.wasm.heapBytes, start.wasm.heapBytes, 'wasm memory grew');
   assert.ok(Math.abs(end.wasm.mallocBytes - start.wasm.mallocBytes) <= 4096, `malloc'd bytes ${start.wasm.mallocBytes} -> ${end.wasm.mallocBytes}`);
-  assert.equal(end.wasm.valHandles, start.wasm.valHandles);
+  assert.equal(end.wasm.liveModels, start.wasm.liveModels);
   assert.deepEqual(problems, []);
   await cdp.detach();
 });
