@@ -137,12 +137,14 @@ function markdown(r) {
   const lines = [];
   const fmt = (v, d = 2) => (v === undefined ? '–' : Number(v).toFixed(d));
   lines.push(`Measured by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}: ${r.native.target} vs ${r.wasm.target} in Node ${process.versions.node}.`);
-  lines.push('', '| method | native elementwise Mprod/s | wasm elementwise Mprod/s | wasm SIMD / scalar (elementwise) | native dense us/row | wasm dense us/row | wasm dense vs exact | wasm dense SIMD / scalar |', '|---|---:|---:|---:|---:|---:|---:|---:|');
+  lines.push('', '| method | native elementwise Mprod/s | wasm elementwise Mprod/s | wasm SIMD / scalar (elementwise) | native dense us/row | wasm dense us/row | wasm dense vs exact | wasm dense SIMD / packed scalar | wasm dense packed / naive scalar |', '|---|---:|---:|---:|---:|---:|---:|---:|---:|');
   r.native.kernels.forEach((nk, i) => {
     const wk = r.wasm.kernels[i];
-    lines.push(`| ${nk.method} | ${fmt(nk.elementwise_simd_mproducts_s, 0)} | ${fmt(wk.elementwise_simd_mproducts_s, 0)} | ${fmt(wk.elementwise_simd_vs_scalar, 1)}x | ${fmt(nk.dense_batch_us_per_row)} | ${fmt(wk.dense_batch_us_per_row)} | ${fmt(wk.dense_vs_exact)}x | ${fmt(wk.dense_simd_vs_scalar, 1)}x |`);
+    lines.push(`| ${nk.method} | ${fmt(nk.elementwise_simd_mproducts_s, 0)} | ${fmt(wk.elementwise_simd_mproducts_s, 0)} | ${fmt(wk.elementwise_simd_vs_scalar, 1)}x | ${fmt(nk.dense_batch_us_per_row)} | ${fmt(wk.dense_batch_us_per_row)} | ${fmt(wk.dense_vs_exact)}x | ${fmt(wk.dense_simd_vs_packed_scalar, 1)}x | ${fmt(wk.dense_packed_vs_naive_scalar, 1)}x |`);
   });
-  lines.push('', `Dense: the first layer of the seed MLP (${r.native.dense_layer}) on ${r.native.inputs}, batch ${r.native.kernels[0].dense_batch_rows}; zero inputs are skipped. Batch-1 latency (wasm, exact / lmul M=7): ${fmt(r.wasm.kernels[0].dense_batch1_us)} / ${fmt(r.wasm.kernels[4].dense_batch1_us)} us.`);
+  const lmul7 = r.wasm.kernels.find((k) => k.method === 'lmul M=7');
+  lines.push('', `Dense: the first layer of the seed MLP (${r.native.dense_layer}) on ${r.native.inputs}, batch ${r.native.kernels[0].dense_batch_rows}; zero inputs are skipped. Batch-1 latency (wasm, exact / lmul M=7): ${fmt(r.wasm.kernels[0].dense_batch1_us)} / ${fmt(lmul7.dense_batch1_us)} us.`,
+    '"SIMD / packed scalar" compares the dense kernel with itself on one float lane (the same packed weights, active-input list and range proofs): what SIMD alone buys. "packed / naive scalar" compares that one-lane kernel with a plain loop over every weight through the general scalar product: what packing and skipping buy.');
   if (r.native.evaluate && r.wasm.evaluate) {
     lines.push('', `| full test set (${r.native.evaluate[0].images} images) | native (ms) | wasm, C++ (ms) | npm package API (ms) | accuracy |`, '|---|---:|---:|---:|---:|');
     r.native.evaluate.forEach((ne, i) => {
@@ -161,9 +163,10 @@ function markdown(r) {
         const e = r.package.presets.find((p) => p.format === format && p.method === method);
         return `${fmt(e.ms, 1)} ms, ${fmt(100 * e.accuracy)} %`;
       };
-      lines.push('', `| other formats, npm package API (${r.package.presets[0].images.toLocaleString('en-US')} images) | float | lmul | lmul-formula |`, '|---|---:|---:|---:|');
+      const methods = [...new Set(r.package.presets.map((p) => p.method))];
+      lines.push('', `| other formats, npm package API (${r.package.presets[0].images.toLocaleString('en-US')} images) | ${methods.join(' | ')} |`, `|---|${methods.map(() => '---:').join('|')}|`);
       for (const format of [...new Set(r.package.presets.map((p) => p.format))])
-        lines.push(`| ${format} | ${cell(format, 'float')} | ${cell(format, 'lmul')} | ${cell(format, 'lmul-formula')} |`);
+        lines.push(`| ${format} | ${methods.map((m) => cell(format, m)).join(' | ')} |`);
     }
     lines.push('', `predict with per-product error statistics (lmul M=7): native ${fmt(r.native.predict_with_errors_us, 0)} us, wasm ${fmt(r.wasm.predict_with_errors_us, 0)} us${r.package ? `, package API ${fmt(r.package.predict_with_errors_us, 0)} us` : ''}.`);
     lines.push(`Peak memory of the evaluation run: native ${fmt(r.native.peak_memory_mib, 1)} MiB resident, wasm heap ${fmt(r.wasm.peak_memory_mib, 1)} MiB; weights ${fmt(r.native.model_weight_mib)} MiB; the notebook's [batch, out, in] tensor for one layer would be ${fmt(r.native.batch_x_out_x_in_mib, 0)} MiB.`);

@@ -336,7 +336,8 @@ public:
     return guarded(false, [&] {
       lmul::SafetensorsContent content =
           lmul::parse_safetensors(at<uint8_t>(bytes), std::size_t(size));
-      metadata_ = lmul::ModelMetadata::from_map(content.metadata);
+      metadata_problems_.clear();
+      metadata_ = lmul::ModelMetadata::from_map(content.metadata, &metadata_problems_);
       auto mlp = std::make_unique<lmul::Mlp>(lmul::mlp_from_tensors(content.tensors));
       session_ = std::make_unique<lmul::ModelSession>(std::move(mlp));
       raw_metadata_ = std::move(content.metadata);
@@ -370,7 +371,14 @@ public:
     return a;
   }
 
-  val metadata() const { return metadata_object(metadata_, raw_metadata_); }
+  val metadata() const {
+    val o = metadata_object(metadata_, raw_metadata_);
+    val problems = val::array();
+    for (std::size_t k = 0; k < metadata_problems_.size(); ++k)
+      problems.set(k, metadata_problems_[k]);
+    o.set("problems", problems);
+    return o;
+  }
 
   // The prediction for the input_size floats at x, or null. opts: spec fields, plan, and
   // `errors`, `attention` (booleans).
@@ -410,6 +418,7 @@ public:
 private:
   std::unique_ptr<lmul::ModelSession> session_;
   lmul::ModelMetadata metadata_;
+  std::vector<std::string> metadata_problems_; // malformed groups left out, and why
   std::map<std::string, std::string> raw_metadata_;
   std::vector<std::string> names_;
 };

@@ -215,6 +215,11 @@ export interface ModelMetadata {
   readonly recipe: string | null;
   /** Every `__metadata__` entry as written in the file (string values). */
   readonly raw: Readonly<Record<string, string>>;
+  /**
+   * Malformed groups of known keys (e.g. a `method` no multiplier has), left out of the fields
+   * above and kept only in `raw`: why each was left out. Empty for files `lmul train` wrote.
+   */
+  readonly problems: readonly string[];
 }
 
 /**

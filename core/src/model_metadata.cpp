@@ -161,7 +161,8 @@ std::map<std::string, std::string> ModelMetadata::to_map() const {
   return map;
 }
 
-ModelMetadata ModelMetadata::from_map(const std::map<std::string, std::string>& map) {
+ModelMetadata ModelMetadata::from_map(const std::map<std::string, std::string>& map,
+                                      std::vector<std::string>* problems) {
   ModelMetadata md;
   md.other = map;
   // Removes and returns the value of `key`, if present.
@@ -173,20 +174,38 @@ ModelMetadata ModelMetadata::from_map(const std::map<std::string, std::string>& 
     md.other.erase(it);
     return value;
   };
+  // Reads one group of keys; with `problems`, a malformed group is left out instead (its keys
+  // stay in `other` as written) and the reason is recorded.
+  auto group = [&](std::initializer_list<const char*> keys, auto read) {
+    try {
+      read();
+    } catch (const std::invalid_argument& e) {
+      if (!problems)
+        throw;
+      problems->push_back(e.what());
+      for (const char* key : keys)
+        if (const auto it = map.find(key); it != map.end())
+          md.other[key] = it->second;
+    }
+  };
 
-  if (const auto arch = take("arch")) {
-    check_arch(*arch);
-    md.arch = *arch;
-  }
+  group({"arch"}, [&] {
+    if (const auto arch = take("arch")) {
+      check_arch(*arch);
+      md.arch = *arch;
+    }
+  });
 
-  const auto method = take("method"), E = take("E"), M = take("M"), rounding = take("rounding");
-  take("spec"); // written for people; method, E, M and rounding say the same
-  if (method || E || M || rounding) {
-    const char* group = "method, E, M and rounding";
+  group({"method", "E", "M", "rounding", "spec"}, [&] {
+    const auto method = take("method"), E = take("E"), M = take("M"), rounding = take("rounding");
+    take("spec"); // written for people; method, E, M and rounding say the same
+    if (!(method || E || M || rounding))
+      return;
+    const char* keys = "method, E, M and rounding";
     for (const auto& [key, value] : {std::pair{"method", &method}, std::pair{"E", &E},
                                      std::pair{"M", &M}, std::pair{"rounding", &rounding}})
       if (!*value)
-        missing(key, group);
+        missing(key, keys);
     MulSpec spec;
     spec.method = parsed("method", *method, [](const std::string& v) { return parse_method(v); });
     spec.rounding =
@@ -194,7 +213,7 @@ ModelMetadata ModelMetadata::from_map(const std::map<std::string, std::string>& 
     spec.format = FloatFormat(int(parse_whole("E", *E, FloatFormat::kMinE, FloatFormat::kMaxE)),
                               int(parse_whole("M", *M, FloatFormat::kMinM, FloatFormat::kMaxM)));
     md.tuned = spec;
-  }
+  });
   if (const auto plan = take("plan"))
     md.tuned_plan = *plan;
   if (const auto base = take("base_model"))
@@ -202,15 +221,17 @@ ModelMetadata ModelMetadata::from_map(const std::map<std::string, std::string>& 
   if (const auto fingerprint = take("base_fingerprint"))
     md.base_fingerprint = *fingerprint;
 
-  const auto epochs = take("epochs"), batch = take("batch"), lr = take("lr"), seed = take("seed"),
-             images = take("train_images"), holdout = take("holdout");
-  if (epochs || batch || lr || seed || images || holdout) {
-    const char* group = "epochs, batch, lr, seed and train_images";
+  group({"epochs", "batch", "lr", "seed", "train_images", "holdout"}, [&] {
+    const auto epochs = take("epochs"), batch = take("batch"), lr = take("lr"), seed = take("seed"),
+               images = take("train_images"), holdout = take("holdout");
+    if (!(epochs || batch || lr || seed || images || holdout))
+      return;
+    const char* keys = "epochs, batch, lr, seed and train_images";
     for (const auto& [key, value] :
          {std::pair{"epochs", &epochs}, std::pair{"batch", &batch}, std::pair{"lr", &lr},
           std::pair{"seed", &seed}, std::pair{"train_images", &images}})
       if (!*value)
-        missing(key, group);
+        missing(key, keys);
     TrainingRecipe t;
     t.epochs = parse_count("epochs", *epochs, 1);
     t.batch = parse_count("batch", *batch, 1);
@@ -220,7 +241,7 @@ ModelMetadata ModelMetadata::from_map(const std::map<std::string, std::string>& 
     if (holdout)
       t.holdout = parse_count("holdout", holdout_count(*holdout), 0);
     md.training = t;
-  }
+  });
 
   for (const auto& [key, field] : kTextFields)
     if (const auto text = take(key))

@@ -14,7 +14,8 @@ function checkBench(result) {
   assert.deepEqual(result.kernels.map((k) => k.method), methods);
   for (const k of result.kernels) {
     for (const key of ['elementwise_simd_mproducts_s', 'elementwise_scalar_mproducts_s', 'dense_batch1_us',
-      'dense_batch_us_per_row', 'dense_scalar_us_per_row', 'dense_gmac_s'])
+      'dense_batch_us_per_row', 'dense_naive_scalar_us_per_row', 'dense_packed_scalar_us_per_row',
+      'dense_simd_vs_packed_scalar', 'dense_packed_vs_naive_scalar', 'dense_gmac_s'])
       assert.ok(Number.isFinite(k[key]) && k[key] > 0, `${k.method} ${key} = ${k[key]}`);
   }
   assert.equal(result.evaluate.length, methods.length);

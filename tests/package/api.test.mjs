@@ -311,7 +311,7 @@ test('a forward pass that overflows is not a prediction: digit null, nonFinite, 
 
 test('model.metadata comes from the core\'s schema; prepared weights are reported', async () => {
   assert.deepEqual({ ...model.metadata, raw: undefined, recipe: typeof model.metadata.recipe }, {
-    arch: 'mlp', tuned: null, baseModel: null, baseFingerprint: null, raw: undefined, recipe: 'string',
+    arch: 'mlp', tuned: null, baseModel: null, baseFingerprint: null, raw: undefined, recipe: 'string', problems: [],
     training: { epochs: 5, batch: 128, lr: 0.001, seed: 0, trainImages: 60000, holdout: 0 },
   });
   const tuned = await lm.loadModel(fs.readFileSync(path.join(root, 'models/mlp-784-128-10-ft-lmul-E8M2.safetensors')));
@@ -321,9 +321,17 @@ test('model.metadata comes from the core\'s schema; prepared weights are reporte
   assert.ok(Object.isFrozen(tuned.metadata.tuned));
   tuned.dispose();
   assert.ok(model.prepared.bytes > 0 && model.prepared.plans >= 1, JSON.stringify(model.prepared));
-  // A malformed value of a known key is an error naming the key.
-  await assert.rejects(lm.loadModel(safetensors({ 'fc1.weight': [[1, 1], new Float32Array(1)], 'fc1.bias': [[1], new Float32Array(1)] }, { method: 'lmul', E: '9', M: '3', rounding: 'nearest' })),
-    { name: 'RangeError', message: /E/ });
+  assert.deepEqual(model.metadata.problems, []);
+  // A malformed group of known keys is left out (and kept in raw), with the reason.
+  const odd = await lm.loadModel(safetensors({ 'fc1.weight': [[1, 1], new Float32Array(1)], 'fc1.bias': [[1], new Float32Array(1)] },
+    { method: 'lmul', E: '9', M: '3', rounding: 'nearest', epochs: 'three' }));
+  assert.equal(odd.metadata.tuned, null);
+  assert.equal(odd.metadata.training, null);
+  assert.equal(odd.metadata.raw.E, '9');
+  assert.equal(odd.metadata.problems.length, 2);
+  assert.match(odd.metadata.problems[0], /'E' is '9'/);
+  assert.match(odd.metadata.problems[1], /epochs/);
+  odd.dispose();
 });
 
 test('predict agrees with evaluate on the first 300 test images for every method', () => {

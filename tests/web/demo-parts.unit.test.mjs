@@ -153,6 +153,7 @@ test('the metadata of a model file: tuned only from valid fields, hostile values
     const m = await lm.loadModel(file(bad));
     assert.equal(m.metadata.tuned, null, JSON.stringify(bad));
     assert.deepEqual(m.metadata.raw, bad);
+    assert.equal(m.metadata.problems.length, 1, JSON.stringify(m.metadata.problems));
     assert.equal(tunedSetting(m.metadata), null);
     m.dispose();
   }

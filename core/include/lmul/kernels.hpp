@@ -325,8 +325,8 @@ private:
                   float* y) const {
     // Each input's broadcast term is computed once, not once per tile.
     using Term = decltype(make_term(0.0f));
-    static_assert(sizeof(Term) <= kTermSlots * sizeof(F) && alignof(Term) <= alignof(F),
-                  "input terms must fit the scratch space");
+    static_assert(sizeof(Term) <= kTermSlots * sizeof(F) && alignof(Term) <= 64,
+                  "input terms must fit the scratch space (64-byte aligned)");
     Term* terms = reinterpret_cast<Term*>(terms_.data());
     for (std::size_t k = 0; k < n_active; ++k)
       terms[k] = make_term(x_[active_[k]]);

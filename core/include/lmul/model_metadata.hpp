@@ -12,6 +12,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "lmul/multiply.hpp"
 
@@ -57,8 +58,11 @@ struct ModelMetadata {
   std::map<std::string, std::string> to_map() const;
   // Throws std::invalid_argument naming the key and its value when a value is malformed, or
   // the key that is missing when a group (method/E/M/rounding, the recipe's numbers) is
-  // incomplete.
-  static ModelMetadata from_map(const std::map<std::string, std::string>& map);
+  // incomplete. With `problems` (readers that show a model from anywhere, like the package),
+  // such a group is left out instead (its keys stay in `other`, as written) and the message is
+  // added to *problems.
+  static ModelMetadata from_map(const std::map<std::string, std::string>& map,
+                                std::vector<std::string>* problems = nullptr);
 };
 
 } // namespace lmul
