@@ -13,9 +13,10 @@ const ENTRY_FIELDS = ['id', 'name', 'src', 'group', 'default'];
 const FILE_GROUP = 'From a file';
 const OTHER_GROUP = 'Models';
 
-// The L-Mul variants the controls offer, by the method a fine-tune names.
-export const VARIANT_OF_METHOD = Object.freeze({ lmul: 'adder', 'lmul-formula': 'formula' });
-export const METHOD_OF_VARIANT = Object.freeze({ adder: 'lmul', formula: 'lmul-formula' });
+// The L-Mul variants the controls offer, by the method a fine-tune names: the paper's adder,
+// its exact formula, and Mitchell's adder without the offset.
+export const VARIANT_OF_METHOD = Object.freeze({ lmul: 'adder', 'lmul-formula': 'formula', mitchell: 'mitchell' });
+export const METHOD_OF_VARIANT = Object.freeze({ adder: 'lmul', formula: 'lmul-formula', mitchell: 'mitchell' });
 
 const baseName = (path) => decodeURIComponent(String(path).split(/[/\\]/).pop());
 const quote = (v) => JSON.stringify(typeof v === 'string' && v.length > 60 ? `${v.slice(0, 57)}...` : v) ?? String(v);

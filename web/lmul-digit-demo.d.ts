@@ -17,8 +17,8 @@ export interface DemoSettings {
   /** exponent bits, 2..8 */
   E: number;
   rounding: 'nearest' | 'truncate';
-  /** the L-Mul column's multiplier: 'adder' is method 'lmul', 'formula' is 'lmul-formula' */
-  variant: 'adder' | 'formula';
+  /** the L-Mul column's multiplier: 'adder' is method 'lmul', 'formula' is 'lmul-formula', 'mitchell' is 'mitchell' (the adder without the offset) */
+  variant: 'adder' | 'formula' | 'mitchell';
 }
 
 export interface MountDemoOptions {

@@ -3,7 +3,7 @@
 // the note about a fine-tune, and its "Back to E8M1" button (data-action="tune").
 import { isAtTuned, menuGroups } from './catalogue.js';
 
-const METHOD_NAME = { lmul: 'L-Mul (adder)', 'lmul-formula': 'L-Mul (formula)' };
+const METHOD_NAME = { lmul: 'L-Mul (adder)', 'lmul-formula': 'L-Mul (formula)', mitchell: 'Mitchell (adder without offset)' };
 
 const node = (tag, props) => Object.assign(document.createElement(tag), props);
 

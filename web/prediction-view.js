@@ -152,7 +152,7 @@ export class PredictionView {
 // What a screen reader hears after a change: predictions is { exact, float, lmul } or null.
 export function summary(predictions, fmt, padEmpty) {
   if (!predictions) return padEmpty ? '' : 'No ink detected.';
-  const say = (name, r) => `${name} predicts ${r.digit} (${Math.round(r.probs[r.digit] * 100)} %)` +
+  const say = (name, r) => (r.digit === null ? `${name} predicts nothing (the pass overflowed)` : `${name} predicts ${r.digit} (${Math.round(r.probs[r.digit] * 100)} %)`) +
     (r.digit !== predictions.exact.digit ? ', disagrees with exact' : '');
   return `${say('Exact fp32', predictions.exact)}. ${say(`Float ${fmt}`, predictions.float)}. ${say(`L-Mul ${fmt}`, predictions.lmul)}.`;
 }

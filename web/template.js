@@ -49,6 +49,7 @@ const TEMPLATE = `
       <div>
         <label><input type="radio" name="variant" value="adder" checked>adder</label>
         <label><input type="radio" name="variant" value="formula">formula</label>
+        <label><input type="radio" name="variant" value="mitchell">mitchell (no offset)</label>
       </div>
     </fieldset>
     <fieldset class="ctl">

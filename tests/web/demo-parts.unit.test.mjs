@@ -123,6 +123,7 @@ test('fine-tune rules: tuned settings the controls can show, being at them, the 
   const t = tunedSetting(meta({ method: 'lmul-formula', E: 8, M: 1, rounding: 'nearest' }));
   assert.deepEqual(t, { method: 'lmul-formula', E: 8, M: 1, rounding: 'nearest', variant: 'formula' });
   assert.equal(tunedSetting(meta({ method: 'float', E: 5, M: 2, rounding: 'nearest' })), null); // no L-Mul variant to set
+  assert.equal(tunedSetting(meta({ method: 'mitchell', E: 8, M: 2, rounding: 'nearest' })).variant, 'mitchell');
   assert.equal(tunedSetting(meta(null)), null);
   assert.equal(tunedSetting(undefined), null);
   assert.equal(isAtTuned(t, { E: 8, M: 1, rounding: 'nearest', variant: 'formula' }), true);
