@@ -91,8 +91,8 @@ TEST_SUITE("models") {
       for (const PathCount& p : layer.path_counts())
         if (p.name == c.path)
           taken = p.rows;
-      CHECK_MESSAGE(taken == n, spec.describe()
-                                    << ": " << taken << " of " << n << " rows took " << c.path);
+      CHECK_MESSAGE(taken == n, spec.describe() << ": " << taken << " of " << n << " rows took "
+                                                << std::string(c.path));
     }
   }
 
