@@ -18,12 +18,8 @@
 #include "lmul/mlp.hpp"
 #include "lmul/random.hpp"
 #include "lmul/safetensors.hpp"
-
-#ifdef __EMSCRIPTEN__
-#include <emscripten.h>
-#else
-#include <sys/resource.h>
-#endif
+#include "mnist_data.hpp"
+#include "platform.hpp"
 
 namespace {
 
@@ -62,16 +58,6 @@ double best_seconds(int reps, const std::function<void()>& f) {
     best = std::min(best, std::chrono::duration<double>(Clock::now() - t0).count());
   }
   return best;
-}
-
-double peak_memory_mib() {
-#ifdef __EMSCRIPTEN__
-  return double(__builtin_wasm_memory_size(0)) * 65536.0 / (1 << 20); // the wasm heap only grows
-#else
-  rusage u{};
-  getrusage(RUSAGE_SELF, &u);
-  return double(u.ru_maxrss) / 1024.0; // peak resident set, KiB on Linux
-#endif
 }
 
 // A scalar dense layer with the SIMD kernel's algorithm (weights quantized once, zero inputs
@@ -119,9 +105,9 @@ Data load_data(const cli::Args& args, std::size_t elementwise_n, std::size_t row
     d.a[i] = float(rng.normal());
     d.b[i] = float(rng.normal());
   }
-  const std::string mnist_dir = args.get("mnist", kDefaultMnistDir);
+  const std::string mnist_dir = args.get("mnist", cli::kDefaultMnistDir);
   try {
-    MnistSet test = load_mnist(mnist_dir, false);
+    MnistSet test = cli::load_mnist(mnist_dir, false);
     d.n_images = std::min(rows, test.images.count);
     d.pixels = std::move(test.images.pixels);
     d.labels = std::move(test.labels);
@@ -183,15 +169,7 @@ int run_bench(const std::vector<std::string>& argv) {
   const auto row_count = std::min(batch, d.n_images);
 
   nlohmann::json out;
-#ifdef __EMSCRIPTEN__
-  out["target"] = "wasm (xsimd sse4.1 on WebAssembly SIMD128)";
-#else
-  out["target"] = std::string("native (") +
-                  (kLanes == 8    ? "AVX2"
-                   : kLanes == 16 ? "AVX-512"
-                                  : "SSE4.1") +
-                  ")";
-#endif
+  out["target"] = cli::target_name();
   out["lanes"] = kLanes;
   out["inputs"] = d.mnist ? "MNIST test images" : "synthetic, 80 % zeros";
   out["dense_layer"] = std::to_string(layer.in) + "x" + std::to_string(layer.out);
@@ -284,7 +262,7 @@ int run_bench(const std::vector<std::string>& argv) {
     out["model_weight_mib"] = double(weight_bytes) / (1 << 20);
     out["batch_x_out_x_in_mib"] = double(n) * macs_per_row * sizeof(float) / (1 << 20);
   }
-  out["peak_memory_mib"] = peak_memory_mib();
+  out["peak_memory_mib"] = cli::peak_memory_mib();
 
   if (args.has("json")) {
     std::printf("%s\n", out.dump(2).c_str());

@@ -20,6 +20,7 @@
 #include "lmul/idx.hpp"
 #include "lmul/safetensors.hpp"
 #include "lmul/train.hpp"
+#include "mnist_data.hpp"
 
 namespace {
 
@@ -71,7 +72,7 @@ struct TestImages {
   std::size_t n;
 };
 TestImages load_test_images(const lmul::cli::Args& args) {
-  lmul::MnistSet set = lmul::load_mnist(args.get("data", lmul::kDefaultMnistDir), false);
+  lmul::MnistSet set = lmul::cli::load_mnist(args.get("data", lmul::cli::kDefaultMnistDir), false);
   const long count = long(set.images.count);
   const std::size_t n = std::size_t(args.get_int("limit", count, 1, count));
   return {std::move(set), n};

@@ -12,6 +12,7 @@
 #include "lmul/idx.hpp"
 #include "lmul/safetensors.hpp"
 #include "lmul/train.hpp"
+#include "mnist_data.hpp"
 
 namespace {
 
@@ -139,7 +140,7 @@ int run(const std::vector<std::string>& argv) {
   if (round_weights && !approximate)
     throw std::invalid_argument("--round-weights needs an approximate --method (exact does not "
                                 "quantize its operands)");
-  const std::string data = args.get("data", lmul::kDefaultMnistDir);
+  const std::string data = args.get("data", lmul::cli::kDefaultMnistDir);
   const lmul::MulSpec exact_spec{lmul::Method::exact, lmul::FloatFormat(8, 23),
                                  lmul::Rounding::nearest};
   const std::string spec_name = config.forward.describe();
@@ -180,8 +181,8 @@ int run(const std::vector<std::string>& argv) {
   }
   const std::string out = args.get("out", default_out);
 
-  const lmul::MnistSet train = lmul::load_mnist(data, true);
-  const lmul::MnistSet test = lmul::load_mnist(data, false);
+  const lmul::MnistSet train = lmul::cli::load_mnist(data, true);
+  const lmul::MnistSet test = lmul::cli::load_mnist(data, false);
   const std::size_t holdout =
       std::size_t(args.get_int("holdout", 0, 0, long(train.images.count) - 1));
   const std::size_t available = train.images.count - holdout;

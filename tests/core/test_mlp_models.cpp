@@ -21,7 +21,7 @@ const std::string kSeedModel = kSource + "/models/mlp-784-128-10.safetensors";
 const std::string kDeepModel = kSource + "/models/mlp-784-128-128-128-128-10.safetensors";
 
 const MnistSet& test_set() {
-  static const MnistSet set = load_mnist(kSource + "/" + kDefaultMnistDir, false);
+  static const MnistSet set = load_mnist(LMUL_MNIST_DIR, false);
   return set;
 }
 

@@ -316,6 +316,11 @@ TEST_SUITE("safetensors") {
     CHECK(loaded > 0); // byte flips inside the weights still give a valid file
   }
 
+  TEST_CASE("fingerprint is FNV-1a 64") {
+    CHECK(fingerprint({}) == "fnv1a64:cbf29ce484222325");
+    CHECK(fingerprint({'a'}) == "fnv1a64:af63dc4c8601ec8c");
+  }
+
   TEST_CASE("file helpers name the path") {
     CHECK_THROWS_WITH_AS(load_mlp_file("/nonexistent/model.safetensors"),
                          doctest::Contains("cannot open '/nonexistent/model.safetensors'"),

@@ -325,7 +325,7 @@ TEST_SUITE("train") {
 
 #ifdef LMUL_SOURCE_DIR
   TEST_CASE("one epoch on 2000 MNIST images reaches > 85 % test accuracy") {
-    const std::string dir = std::string(LMUL_SOURCE_DIR) + "/" + kDefaultMnistDir;
+    const std::string dir = std::string(LMUL_MNIST_DIR);
     const MnistSet train = load_mnist(dir, true), test = load_mnist(dir, false);
     // 250 Adam steps: batch 8, else the seed recipe.
     TrainConfig config;

