@@ -6,8 +6,8 @@ struct AttentionLayer::Kernels {
   virtual ~Kernels() = default;
   virtual void scores(const AttentionShape& shape, const float* q, std::size_t ldq, const float* k,
                       std::size_t ldk, float* s) const = 0;
-  virtual void mix(const AttentionShape& shape, const float* probs, const float* v,
-                   std::size_t ldv, float* o, std::size_t ldo) const = 0;
+  virtual void mix(const AttentionShape& shape, const float* probs, const float* v, std::size_t ldv,
+                   float* o, std::size_t ldo) const = 0;
 };
 
 namespace {

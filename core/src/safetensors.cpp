@@ -359,7 +359,8 @@ std::vector<uint8_t> serialize_safetensors(const std::vector<F32TensorRef>& tens
   uint64_t offset = 0;
   for (const F32TensorRef& t : tensors) {
     const uint64_t bytes = 4 * uint64_t(t.values->size());
-    header[t.name] = {{"dtype", "F32"}, {"shape", t.shape}, {"data_offsets", {offset, offset + bytes}}};
+    header[t.name] = {
+        {"dtype", "F32"}, {"shape", t.shape}, {"data_offsets", {offset, offset + bytes}}};
     offset += bytes;
   }
   std::string text = header.dump();

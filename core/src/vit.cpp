@@ -94,8 +94,7 @@ void Vit::validate() const {
     for (std::size_t i = 0; i < values.size(); ++i)
       if (!std::isfinite(values[i]))
         throw std::invalid_argument("ViT parameter " + name + " has a non-finite value (" +
-                                    std::to_string(values[i]) + ") at index " +
-                                    std::to_string(i));
+                                    std::to_string(values[i]) + ") at index " + std::to_string(i));
   });
   // The LinearParams sizes the dense kernels use.
   const auto check_linear = [](const char* name, const LinearParams& l, std::size_t in,

@@ -25,8 +25,8 @@ VitInference::VitInference(const Vit& vit, const MulPlan& plan)
   vit.validate();
   const VitConfig& c = vit.config;
   const auto dense = [&](std::size_t index, const LinearParams& l) {
-    linear_.emplace_back(plan.spec_for(index, ProductKind::linear), l.weight.data(),
-                         l.bias.data(), l.in, l.out);
+    linear_.emplace_back(plan.spec_for(index, ProductKind::linear), l.weight.data(), l.bias.data(),
+                         l.in, l.out);
   };
   dense(0, vit.patch_embed);
   for (std::size_t b = 0; b < c.depth; ++b) {

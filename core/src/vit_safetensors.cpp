@@ -115,8 +115,8 @@ Vit vit_from_safetensors(const SafetensorsContent& content) {
       fail("no tensor '" + name + "' (the metadata's " + describe_config(c) + " needs it, shape " +
            shape_text(shape) + ")");
     if (it->second.shape != shape)
-      fail("tensor '" + name + "' has shape " + shape_text(it->second.shape) + " but the metadata (" +
-           describe_config(c) + ") needs " + shape_text(shape));
+      fail("tensor '" + name + "' has shape " + shape_text(it->second.shape) +
+           " but the metadata (" + describe_config(c) + ") needs " + shape_text(shape));
     values = it->second.values;
     used.insert(name);
   });

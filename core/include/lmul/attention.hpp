@@ -37,9 +37,9 @@ inline std::size_t round_up_to_lanes(std::size_t n) { return (n + kLanes - 1) / 
 // produced, products by p, each output summed in increasing k from +0. Rows of b must be
 // readable up to round_up_to_lanes(cols) (their values there do not matter).
 template <class P>
-void product_rows(const P& p, const float* a, std::size_t a_row, std::size_t a_col,
-                  const float* b, std::size_t ldb, std::size_t rows, std::size_t depth,
-                  std::size_t cols, float* c, std::size_t ldc) {
+void product_rows(const P& p, const float* a, std::size_t a_row, std::size_t a_col, const float* b,
+                  std::size_t ldb, std::size_t rows, std::size_t depth, std::size_t cols, float* c,
+                  std::size_t ldc) {
   constexpr std::size_t kTile = 4;
   const auto tile = [&](auto width, const float* ai, std::size_t n0, float* ci) {
     constexpr std::size_t NB = decltype(width)::value;
@@ -130,8 +130,8 @@ public:
       std::fill(rows_.data() + j * ld + D, rows_.data() + (j + 1) * ld, 0.0f);
     }
     for (std::size_t h = 0; h < shape.heads; ++h)
-      product_rows(p_, a_.data() + h * Tq * T, T, 1, rows_.data() + h * d, ld, Tq, T, d,
-                   o + h * d, ldo);
+      product_rows(p_, a_.data() + h * Tq * T, T, 1, rows_.data() + h * d, ld, Tq, T, d, o + h * d,
+                   ldo);
   }
 
 private:

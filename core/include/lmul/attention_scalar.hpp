@@ -34,7 +34,8 @@ void attention_mix(const P& p, const AttentionShape& shape, const float* probs, 
       for (std::size_t c = 0; c < d; ++c) {
         float acc = 0.0f;
         for (std::size_t j = 0; j < T; ++j)
-          acc += p.product(p.operand(probs[(h * Tq + i) * T + j]), p.operand(v[j * ldv + h * d + c]));
+          acc +=
+              p.product(p.operand(probs[(h * Tq + i) * T + j]), p.operand(v[j * ldv + h * d + c]));
         o[i * ldo + h * d + c] = acc;
       }
 }

@@ -3,8 +3,8 @@
 //
 // pixels -> patches -> [patch_embed] -> + class token, + position embeddings -> blocks -> norm ->
 // [head] -> logits, each block pre-norm:
-//   x = x + proj(attention(norm1(x)))     attention: qkv, scores Q K^T, x 1/sqrt(d), softmax, mix P V
-//   x = x + fc2(act(fc1(norm2(x))))       act: GELU (erf form) or ReLU
+//   x = x + proj(attention(norm1(x)))     attention: qkv, scores Q K^T, x 1/sqrt(d), softmax, mix P
+//   V x = x + fc2(act(fc1(norm2(x))))       act: GELU (erf form) or ReLU
 // as timm's VisionTransformer without dropout, with torch.nn.LayerNorm (eps from the config).
 // models/README.md has the equivalent PyTorch module.
 //
@@ -123,6 +123,11 @@ template <class V, class F> void for_each_tensor(V& vit, F&& f) {
   }
   norm("norm", vit.norm);
   linear("head", vit.head, {c.classes, D});
+}
+
+// The plan whose every product is exact fp32.
+inline MulPlan exact_plan() {
+  return MulPlan(MulSpec{Method::exact, FloatFormat(8, 23), Rounding::nearest});
 }
 
 // A Vit prepared for one plan: each linear layer's weights quantized and packed once

@@ -32,7 +32,8 @@ Vit load_vit(const uint8_t* data, std::size_t size);
 Vit load_vit_file(const std::string& path);
 
 // The architecture keys are added to `metadata` (and win over keys of the same name).
-std::vector<uint8_t> save_vit(const Vit& vit, const std::map<std::string, std::string>& metadata = {});
+std::vector<uint8_t> save_vit(const Vit& vit,
+                              const std::map<std::string, std::string>& metadata = {});
 void save_vit_file(const Vit& vit, const std::string& path,
                    const std::map<std::string, std::string>& metadata = {});
 
