@@ -113,17 +113,6 @@ int run(const std::vector<std::string>& argv) {
   if (!args.has("model"))
     throw std::invalid_argument(
         "--model FILE is required, e.g. --model models/vit-p7-w48-d4.safetensors");
-  const std::string path = args.get("model");
-  const lmul::Vit vit = lmul::load_vit_file(path);
-  if (vit.config.pixels() != lmul::kMnistPixels || vit.config.classes != 10)
-    throw std::invalid_argument(path + ": the ViT does not map 28x28 images to 10 classes");
-  const lmul::MnistSet test =
-      lmul::cli::load_mnist(args.get("data", lmul::cli::kDefaultMnistDir), false);
-  const long count = long(test.images.count);
-  if (args.has("logits"))
-    return print_logits(vit, path, test, std::size_t(args.get_int("logits", 20, 1, count)));
-
-  const std::size_t n = std::size_t(args.get_int("limit", count, 1, count));
   const lmul::Rounding rounding = lmul::parse_rounding(args.get("rounding", "nearest"));
   std::vector<lmul::Method> methods;
   for (const std::string& m : split(args.get("methods", "float,lmul,lmul-formula")))
@@ -133,6 +122,16 @@ int run(const std::vector<std::string>& argv) {
     formats.push_back(parse_format(f));
   if (methods.empty() || formats.empty())
     throw std::invalid_argument("--methods and --formats need at least one entry each");
+  const std::string path = args.get("model");
+  const lmul::Vit vit = lmul::load_vit_file(path);
+  if (vit.config.pixels() != lmul::kMnistPixels || vit.config.classes != 10)
+    throw std::invalid_argument(path + ": the ViT does not map 28x28 images to 10 classes");
+  const lmul::MnistSet test =
+      lmul::cli::load_mnist(args.get("data", lmul::cli::kDefaultMnistDir), false);
+  const long count = long(test.images.count);
+  if (args.has("logits"))
+    return print_logits(vit, path, test, std::size_t(args.get_int("logits", 20, 1, count)));
+  const std::size_t n = std::size_t(args.get_int("limit", count, 1, count));
 
   std::vector<Job> jobs{{lmul::exact_plan().linear, lmul::cli::Products::all, {}, 0}};
   for (const lmul::FloatFormat& f : formats)

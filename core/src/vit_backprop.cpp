@@ -78,7 +78,7 @@ void add_bias(float* z, const std::vector<float>& bias, std::size_t rows) {
 
 VitBackprop::VitBackprop(const Vit& vit, const MulPlan& plan, std::size_t batch,
                          std::size_t threads)
-    : config_(vit.config), batch_(batch) {
+    : config_(vit.config) {
   const auto layers = vit.describe();
   for (std::size_t i = 0; i < layers.size(); ++i)
     specs_.push_back(plan.spec_for(i, layers[i].kind));

@@ -59,8 +59,7 @@ private:
                           WorkerPool* pool);
 
   VitConfig config_;
-  std::vector<MulSpec> specs_; // per layer, describe() order
-  std::size_t batch_;
+  std::vector<MulSpec> specs_;                         // per layer, describe() order
   std::vector<std::vector<AttentionLayer>> attention_; // [thread][2 * block + (scores, mix)]
   std::vector<std::vector<float>> scores_;             // [thread]: one image's scores
 
