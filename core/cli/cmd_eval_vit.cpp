@@ -112,7 +112,7 @@ int run(const std::vector<std::string>& argv) {
                                 "' (see lmul eval-vit --help)");
   if (!args.has("model"))
     throw std::invalid_argument(
-        "--model FILE is required, e.g. --model models/vit-p7-w48-d4.safetensors");
+        "--model FILE is required, e.g. --model models/vit-p7-w48-d3.safetensors");
   const lmul::Rounding rounding = lmul::parse_rounding(args.get("rounding", "nearest"));
   std::vector<lmul::Method> methods;
   for (const std::string& m : split(args.get("methods", "float,lmul,lmul-formula")))

@@ -34,11 +34,11 @@ the multiplier, the products it applies to, and the recipe.
 
 options:
   --width N           token width (default 48)
-  --depth N           transformer blocks (default 4)
+  --depth N           transformer blocks (default 3)
   --heads N           attention heads, dividing the width (default 4)
   --mlp-hidden N      hidden units of each block's MLP (default 96)
   --patch N           patch side in pixels, dividing 28 (default 7: 16 patches)
-  --activation NAME   the MLP's activation: gelu (default, erf form) or relu
+  --activation NAME   the MLP's activation: relu (default) or gelu (erf form)
   --finetune FILE     start from this trained ViT (the architecture comes from the file);
                       defaults become --epochs 3 --lr 0.0002 --warmup 0
   --method NAME       multiplier of the forward pass: exact (default), float, lmul, lmul-formula
@@ -139,12 +139,12 @@ int train_vit(const std::vector<std::string>& argv) {
       base_accuracy = it->second;
   } else {
     VitConfig c;
-    c.width = get_size(args, "width", 48, 4096);
-    c.depth = get_size(args, "depth", 4, 64);
-    c.heads = get_size(args, "heads", 4, 4096);
-    c.mlp_hidden = get_size(args, "mlp-hidden", 96, 16384);
-    c.patch = get_size(args, "patch", 7, 28);
-    c.activation = parse_activation(args.get("activation", "gelu"));
+    c.width = get_size(args, "width", c.width, 4096);
+    c.depth = get_size(args, "depth", c.depth, 64);
+    c.heads = get_size(args, "heads", c.heads, 4096);
+    c.mlp_hidden = get_size(args, "mlp-hidden", c.mlp_hidden, 16384);
+    c.patch = get_size(args, "patch", c.patch, 28);
+    c.activation = parse_activation(args.get("activation", to_string(c.activation)));
     c.validate();
     vit = init_vit(c, config.seed);
   }

@@ -16,7 +16,7 @@ struct VitInference::Scratch {
   std::vector<float> s, p;  // [heads][queries][tokens]: scores and probabilities
   std::vector<float> y;     // [tokens][width]: proj and fc2 outputs
   std::vector<float> f, g;  // [tokens][mlp_hidden]: fc1 outputs and their activations
-  // Traces only: both operands of every product of one layer (or head), and their products.
+  // Traces only: operands of the products of one token (or head), and the products.
   std::vector<float> lhs, rhs, approx, exact;
 };
 
@@ -69,14 +69,13 @@ void VitInference::logits_traced(const float* x, float* logits, ForwardTrace& tr
 namespace {
 const MulSpec kExact{Method::exact, FloatFormat(8, 23), Rounding::nearest};
 
-// Adds to `errors` the products lhs[k] * rhs[k] under `spec` against fp32's.
-void add_errors(const MulSpec& spec, const std::vector<float>& lhs, const std::vector<float>& rhs,
+// Adds to `errors` the products lhs[k] * rhs[k], k < n, under `spec` against fp32's.
+void add_errors(const MulSpec& spec, const float* lhs, const float* rhs, std::size_t n,
                 std::vector<float>& approx, std::vector<float>& exact, ErrorAccumulator& errors) {
-  const std::size_t n = lhs.size();
   approx.resize(n);
   exact.resize(n);
-  multiply_elementwise(spec, lhs.data(), rhs.data(), approx.data(), n);
-  multiply_elementwise(kExact, lhs.data(), rhs.data(), exact.data(), n);
+  multiply_elementwise(spec, lhs, rhs, approx.data(), n);
+  multiply_elementwise(kExact, lhs, rhs, exact.data(), n);
   errors.add(approx.data(), exact.data(), n);
 }
 } // namespace
@@ -99,12 +98,12 @@ void VitInference::forward(const float* image, float* logits, ForwardTrace* trac
       return;
     LayerTrace& t = trace->layers[index];
     t.output.insert(t.output.end(), out, out + rows * l.out);
-    s.lhs = l.weight;
     s.rhs.resize(l.weight.size());
     for (std::size_t r = 0; r < rows; ++r) {
       for (std::size_t o = 0; o < l.out; ++o)
         std::copy(in + r * l.in, in + (r + 1) * l.in, s.rhs.begin() + o * l.in);
-      add_errors(layer.spec(), s.lhs, s.rhs, s.approx, s.exact, t.products);
+      add_errors(layer.spec(), l.weight.data(), s.rhs.data(), l.weight.size(), s.approx, s.exact,
+                 t.products);
     }
   };
 
@@ -157,14 +156,14 @@ void VitInference::forward(const float* image, float* logits, ForwardTrace* trac
               s.lhs[e] = q[i * 3 * D + h * d + cc];
               s.rhs[e] = k[j * 3 * D + h * d + cc];
             }
-        add_errors(scores.spec(), s.lhs, s.rhs, s.approx, s.exact, ts.products);
+        add_errors(scores.spec(), s.lhs.data(), s.rhs.data(), n, s.approx, s.exact, ts.products);
         for (std::size_t i = 0, e = 0; i < Tq; ++i)
           for (std::size_t j = 0; j < T; ++j)
             for (std::size_t cc = 0; cc < d; ++cc, ++e) {
               s.lhs[e] = s.p[(h * Tq + i) * T + j];
               s.rhs[e] = v[j * 3 * D + h * d + cc];
             }
-        add_errors(mix.spec(), s.lhs, s.rhs, s.approx, s.exact, tm.products);
+        add_errors(mix.spec(), s.lhs.data(), s.rhs.data(), n, s.approx, s.exact, tm.products);
       }
       // The class token (query 0) over the patch tokens (keys 1..T-1), per head.
       std::vector<float> cls(H * (T - 1));

@@ -36,7 +36,7 @@ test('lmul train --arch vit writes a ViT that lmul eval-vit evaluates under the 
   const trained = run('train', '--arch', 'vit', '--width', '8', '--depth', '2', '--heads', '2',
     '--mlp-hidden', '8', '--epochs', '1', '--train-limit', '512', '--out', model);
   assert.equal(trained.status, 0, trained.stderr);
-  assert.match(trained.stderr, /training ViT p7-w8-d2 \(2 heads, MLP 8 gelu, \d+ parameters\) on 512 images/);
+  assert.match(trained.stderr, /training ViT p7-w8-d2 \(2 heads, MLP 8 relu, \d+ parameters\) on 512 images/);
   assert.match(trained.stderr, /epoch 1\/1 .* test exact \d+\.\d\d %/);
   const h = header(model);
   assert.equal(h.__metadata__.arch, 'vit');

@@ -80,7 +80,9 @@ std::string plan_name(const MulPlan& p) {
 TEST_SUITE("vit") {
 
   TEST_CASE("describe(): layers in forward order with their kinds and product counts") {
-    const Vit vit(VitConfig{}); // 28x28, 7x7 patches, width 48, depth 4, 4 heads, MLP 96
+    VitConfig config; // 28x28, 7x7 patches, width 48, 4 heads, MLP 96
+    config.depth = 4;
+    const Vit vit(config);
     const std::vector<LayerInfo> layers = vit.describe();
     REQUIRE(layers.size() == 2 + 6 * 4);
     CHECK(layers[0].name == "patch_embed");

@@ -17,7 +17,7 @@ using namespace lmul;
 
 namespace {
 const std::string kSource = LMUL_SOURCE_DIR;
-const std::string kVit = kSource + "/models/vit-p7-w48-d4.safetensors";
+const std::string kVit = kSource + "/models/vit-p7-w48-d3.safetensors";
 
 const MnistSet& test_set() {
   static const MnistSet set = load_mnist(LMUL_MNIST_DIR, false);
@@ -36,7 +36,7 @@ TEST_SUITE("vit_models") {
   TEST_CASE("the shipped ViT reaches 98 % exact on the 10,000 test images") {
     const Vit vit = load_vit_file(kVit);
     CHECK(vit.config.width == 48);
-    CHECK(vit.config.depth == 4);
+    CHECK(vit.config.depth == 3);
     CHECK(accuracy(vit, exact_plan()).accuracy >= 0.980);
   }
 

@@ -31,8 +31,8 @@ namespace lmul {
 
 struct VitConfig {
   std::size_t image = 28, patch = 7; // square images of image x image pixels, patch x patch patches
-  std::size_t width = 48, depth = 4, heads = 4, mlp_hidden = 96, classes = 10;
-  Activation activation = Activation::gelu;
+  std::size_t width = 48, depth = 3, heads = 4, mlp_hidden = 96, classes = 10;
+  Activation activation = Activation::relu;
   float norm_eps = 1e-5f; // torch.nn.LayerNorm's default
 
   std::size_t pixels() const { return image * image; }
