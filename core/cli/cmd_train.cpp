@@ -106,7 +106,7 @@ double accuracy(const lmul::Mlp& mlp, const lmul::MulSpec& spec, const Split& da
 
 int run(const std::vector<std::string>& argv) {
   if (lmul::cli::wants_vit(argv))
-    return lmul::cli::train_vit(argv);
+    return lmul::cli::run_train_vit(argv);
   const lmul::cli::Args args(argv, {"help", "round-weights"},
                              {"arch", "hidden", "epochs", "batch", "lr", "seed", "train-limit",
                               "threads", "data", "out", "finetune", "method", "M", "E", "rounding",

@@ -80,7 +80,7 @@ bool wants_vit(const std::vector<std::string>& argv) {
   return false;
 }
 
-int train_vit(const std::vector<std::string>& argv) {
+int run_train_vit(const std::vector<std::string>& argv) {
   const Args args(argv, {"help"},
                   {"arch",         "width",    "depth",  "heads",       "mlp-hidden", "patch",
                    "activation",   "finetune", "method", "M",           "E",          "rounding",

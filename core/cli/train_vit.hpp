@@ -8,6 +8,6 @@ namespace lmul::cli {
 
 // True when the command line asks for --arch vit (or --arch=vit).
 bool wants_vit(const std::vector<std::string>& argv);
-int train_vit(const std::vector<std::string>& argv);
+int run_train_vit(const std::vector<std::string>& argv);
 
 } // namespace lmul::cli

@@ -3,6 +3,7 @@
 // the worker pool.
 #pragma once
 
+#include <algorithm>
 #include <stdexcept>
 #include <string>
 #include <vector>

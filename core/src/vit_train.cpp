@@ -11,6 +11,12 @@
 
 namespace lmul {
 
+namespace {
+bool is_weight(const std::string& name) {
+  return name.size() > 7 && name.compare(name.size() - 7, 7, ".weight") == 0;
+}
+} // namespace
+
 Vit init_vit(const VitConfig& config, uint64_t seed) {
   Vit vit(config);
   Rng rng(seed);
@@ -28,8 +34,7 @@ Vit init_vit(const VitConfig& config, uint64_t seed) {
       for (float& v : values)
         v = float(rng.uniform(-conv_bound, conv_bound));
     } else if (name == "cls_token" || name == "pos_embed" ||
-               (shape.size() == 2 && name.size() > 7 &&
-                name.compare(name.size() - 7, 7, ".weight") == 0)) {
+               (shape.size() == 2 && is_weight(name))) {
       for (float& v : values)
         v = truncated_normal();
     }
@@ -61,11 +66,14 @@ VitGradients vit_batch_gradients(const Vit& vit, const MulPlan& forward, const f
 }
 
 namespace {
-// Decoupled weight decay applies to these tensors only, as timm's ViT recipe: the weights of the
-// linear layers and of the patch embedding.
-bool decays(const std::string& name, const std::vector<std::size_t>& shape) {
-  return shape.size() >= 2 && name.size() > 7 && name.compare(name.size() - 7, 7, ".weight") == 0;
-}
+// One parameter tensor with its gradient and Adam state.
+struct Slot {
+  std::vector<float>* param;
+  const std::vector<float>* grad;
+  bool decays; // decoupled weight decay, as timm's ViT recipe: weight matrices (linear layers,
+               // the patch embedding), not biases, norms or embeddings
+  AdamSlot adam;
+};
 
 // The image shifted by (dx, dy) pixels, zeros coming in, as model inputs.
 void shifted(const uint8_t* image, std::size_t side, int dx, int dy, const float* pixel,
@@ -110,9 +118,15 @@ TrainResult train_vit(Vit& vit, const uint8_t* images, const uint8_t* labels, st
 
   VitBackprop backprop(vit, config.forward, batch, pool.size());
   Vit grad(c);
-  std::vector<AdamSlot> adam;
-  for_each_tensor(vit, [&](const std::string&, const std::vector<std::size_t>&,
-                           const std::vector<float>& values) { adam.emplace_back(values.size()); });
+  std::vector<const std::vector<float>*> grads;
+  for_each_tensor(grad, [&](const std::string&, const std::vector<std::size_t>&,
+                            const std::vector<float>& g) { grads.push_back(&g); });
+  std::vector<Slot> slots;
+  for_each_tensor(vit, [&](const std::string& name, const std::vector<std::size_t>& shape,
+                           std::vector<float>& values) {
+    slots.push_back({&values, grads[slots.size()], shape.size() >= 2 && is_weight(name),
+                     AdamSlot(values.size())});
+  });
 
   const std::size_t in = c.pixels();
   std::vector<float> x(batch * in);
@@ -155,18 +169,12 @@ TrainResult train_vit(Vit& vit, const uint8_t* images, const uint8_t* labels, st
       adam_config.beta2 = config.beta2;
       adam_config.eps = config.eps;
       const float keep = float(1.0 - adam_config.lr * config.weight_decay);
-      std::vector<std::vector<float>*> grads;
-      for_each_tensor(grad, [&](const std::string&, const std::vector<std::size_t>&,
-                                std::vector<float>& g) { grads.push_back(&g); });
-      std::size_t slot = 0;
-      for_each_tensor(vit, [&](const std::string& name, const std::vector<std::size_t>& shape,
-                               std::vector<float>& values) {
-        if (decays(name, shape))
-          for (float& v : values)
+      for (Slot& t : slots) {
+        if (t.decays)
+          for (float& v : *t.param)
             v = v * keep;
-        adam[slot].step(values.data(), grads[slot]->data(), values.size(), adam_config, step);
-        ++slot;
-      });
+        t.adam.step(t.param->data(), t.grad->data(), t.param->size(), adam_config, step);
+      }
       images_done += rows;
 
       const bool epoch_done = b + 1 == batches;
