@@ -263,6 +263,7 @@ TEST_SUITE("vit") {
     CHECK(content.metadata.at("note") == "test");
     CHECK(content.metadata.at("width") == "12");
     CHECK(content.metadata.at("activation") == "relu");
+    CHECK(content.metadata.at("norm_eps") == "1e-05");
     CHECK(content.tensors.at("blocks.1.attn.qkv.weight").shape == std::vector<std::size_t>{36, 12});
     CHECK(content.tensors.at("patch_embed.weight").shape == std::vector<std::size_t>{12, 1, 4, 4});
     CHECK(content.tensors.at("pos_embed").shape == std::vector<std::size_t>{1, 10, 12});

@@ -18,6 +18,7 @@ using namespace lmul;
 namespace {
 const std::string kSource = LMUL_SOURCE_DIR;
 const std::string kVit = kSource + "/models/vit-p7-w48-d3.safetensors";
+const std::string kTuned = kSource + "/models/vit-p7-w48-d3-ft-lmul-E8M1.safetensors";
 
 const MnistSet& test_set() {
   static const MnistSet set = load_mnist(LMUL_MNIST_DIR, false);
@@ -47,6 +48,22 @@ TEST_SUITE("vit_models") {
     CHECK(c.metadata.at("seed") == "0");
     CHECK(c.metadata.count("recipe") == 1);
     CHECK(c.metadata.count("test_accuracy_exact") == 1);
+  }
+
+  TEST_CASE("the L-Mul-aware fine-tune recovers what its base loses at the tuned multiplier") {
+    const auto bytes = read_file_bytes(kTuned);
+    const SafetensorsContent c = parse_safetensors(bytes.data(), bytes.size());
+    const Vit tuned = vit_from_safetensors(c);
+    const MulSpec spec{parse_method(c.metadata.at("method")),
+                       FloatFormat(std::stoi(c.metadata.at("E")), std::stoi(c.metadata.at("M"))),
+                       parse_rounding(c.metadata.at("rounding"))};
+    CHECK(spec.describe() == "lmul E8M1 nearest");
+    CHECK(c.metadata.at("products") == "all");
+    CHECK(c.metadata.at("base_fingerprint") == fingerprint(read_file_bytes(kVit)));
+    const double base = accuracy(load_vit_file(kVit), MulPlan(spec)).accuracy;
+    const double after = accuracy(tuned, MulPlan(spec)).accuracy;
+    CHECK(base < 0.85);
+    CHECK(after >= 0.98);
   }
 
   TEST_CASE("the core's exact logits match PyTorch's for the same weights to 1e-4") {
