@@ -40,7 +40,7 @@ options:
   --patch N           patch side in pixels, dividing 28 (default 7: 16 patches)
   --activation NAME   the MLP's activation: relu (default) or gelu (erf form)
   --finetune FILE     start from this trained ViT (the architecture comes from the file);
-                      defaults become --epochs 3 --lr 0.0002 --warmup 0
+                      defaults become --epochs 3 --lr 0.001 --warmup 0
   --method NAME       multiplier of the forward pass: exact (default), float, lmul, lmul-formula
   --M N               mantissa bits of the operand format, 1..23 (default 3)
   --E N               exponent bits of the operand format, 2..8 (default 8)
@@ -104,7 +104,7 @@ int run_train_vit(const std::vector<std::string>& argv) {
   VitTrainConfig config;
   config.epochs = get_size(args, "epochs", finetune ? 3 : 20, 10000);
   config.batch = get_size(args, "batch", 128, 60000);
-  config.lr = args.get_double("lr", finetune ? 2e-4 : 2e-3, 1e-12, 10.0);
+  config.lr = args.get_double("lr", finetune ? 1e-3 : 2e-3, 1e-12, 10.0);
   config.min_lr = args.get_double("min-lr", std::min(1e-5, config.lr), 0.0, config.lr);
   config.warmup = std::size_t(args.get_int("warmup", finetune ? 0 : 2, 0, 10000));
   config.weight_decay = args.get_double("weight-decay", 0.05, 0.0, 1.0);
@@ -224,9 +224,10 @@ int run_train_vit(const std::vector<std::string>& argv) {
   const std::string recipe =
       "AdamW(lr=" + lr +
       ", betas=(0.9, 0.999), eps=1e-08, weight_decay=" + format("%g", config.weight_decay) +
-      " on weight matrices), " + std::to_string(config.warmup) +
-      " epochs linear warmup then cosine decay to " + format("%g", config.min_lr) + ", batch " +
-      std::to_string(config.batch) + ", " + std::to_string(config.epochs) +
+      " on weight matrices), " +
+      (config.warmup ? std::to_string(config.warmup) + " epochs linear warmup, then " : "") +
+      "cosine decay to " + format("%g", config.min_lr) + ", batch " + std::to_string(config.batch) +
+      ", " + std::to_string(config.epochs) +
       " epochs, reshuffled every epoch, random shifts up to " + std::to_string(config.shift) +
       " pixels, cross-entropy (mean), inputs pixel/255";
   std::map<std::string, std::string> meta{{"format", "pt"},

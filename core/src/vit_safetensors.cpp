@@ -1,6 +1,7 @@
 #include "lmul/vit_safetensors.hpp"
 
 #include <cstdio>
+#include <cstdlib>
 #include <set>
 #include <stdexcept>
 
@@ -53,8 +54,13 @@ bool is_vit(const SafetensorsContent& content) {
 }
 
 std::map<std::string, std::string> vit_metadata(const VitConfig& c) {
+  // The shortest decimal that reads back as the same float ("1e-05", not "9.99999975e-06").
   char eps[32];
-  std::snprintf(eps, sizeof eps, "%.9g", double(c.norm_eps));
+  for (int digits = 1; digits <= 9; ++digits) {
+    std::snprintf(eps, sizeof eps, "%.*g", digits, double(c.norm_eps));
+    if (std::strtof(eps, nullptr) == c.norm_eps)
+      break;
+  }
   return {{"arch", "vit"},
           {"image", std::to_string(c.image)},
           {"patch", std::to_string(c.patch)},
