@@ -57,6 +57,36 @@ std::vector<std::pair<std::string, std::vector<float>*>> tensors(Vit& vit) {
   return out;
 }
 
+// Central differences of loss() over every parameter of `vit` (perturbed in place, restored)
+// against backprop's gradient in g. Returns "" when every parameter is within
+// |got - fd| <= 1e-5 + 1e-3 |fd|, else the worst one.
+template <class Loss> std::string gradient_check(Vit& vit, const VitGradients& g, Loss loss) {
+  Vit gradient = g.gradient;
+  auto params = tensors(vit);
+  auto grads = tensors(gradient);
+  double worst = 1.0;
+  std::string where;
+  for (std::size_t t = 0; t < params.size(); ++t)
+    for (std::size_t i = 0; i < params[t].second->size(); ++i) {
+      float& p = (*params[t].second)[i];
+      const float saved = p;
+      p = saved + 1e-3f;
+      const double up = p, loss_up = loss();
+      p = saved - 1e-3f;
+      const double down = p, loss_down = loss();
+      p = saved;
+      const double fd = (loss_up - loss_down) / (up - down);
+      const double got = (*grads[t].second)[i];
+      const double violation = std::abs(got - fd) / (1e-5 + 1e-3 * std::abs(fd));
+      if (violation > worst) {
+        worst = violation;
+        where = params[t].first + "[" + std::to_string(i) + "]: backprop " + std::to_string(got) +
+                ", finite differences " + std::to_string(fd);
+      }
+    }
+  return where;
+}
+
 // Images whose label is their brightness level, with noise: a task for the whole pipeline
 // (patch embedding, attention to the class token, MLP, head) that a tiny model learns in a few
 // epochs from any seed.
@@ -80,37 +110,47 @@ TEST_SUITE("vit_train") {
       CAPTURE(to_string(a));
       Vit vit = random_vit(tiny_config(a), a == Activation::gelu ? 31 : 32, 0.5f);
       std::mt19937_64 rng(33);
-      const std::size_t rows = 3;
-      const std::vector<float> X = random_inputs(rows * vit.config.pixels(), rng);
+      const std::vector<float> X = random_inputs(3 * vit.config.pixels(), rng);
       const std::vector<uint8_t> labels = {0, 2, 1};
-      VitGradients g = vit_batch_gradients(vit, exact_plan(), X.data(), labels.data(), rows);
+      const VitGradients g = vit_batch_gradients(vit, exact_plan(), X.data(), labels.data(), 3);
       // The fp32 loss agrees with the double network's.
-      CHECK(g.loss / rows ==
-            doctest::Approx(testing::reference_loss(vit, X, labels)).epsilon(1e-5));
+      CHECK(g.loss / 3 == doctest::Approx(testing::reference_loss(vit, X, labels)).epsilon(1e-5));
+      const std::string worst =
+          gradient_check(vit, g, [&] { return testing::reference_loss(vit, X, labels); });
+      CHECK_MESSAGE(worst.empty(), worst);
+    }
+  }
 
-      auto params = tensors(vit);
-      auto grads = tensors(g.gradient);
-      double worst = 0;
-      std::string where;
-      for (std::size_t t = 0; t < params.size(); ++t)
-        for (std::size_t i = 0; i < params[t].second->size(); ++i) {
-          float& p = (*params[t].second)[i];
-          const float saved = p;
-          p = saved + 1e-3f;
-          const double up = p, loss_up = testing::reference_loss(vit, X, labels);
-          p = saved - 1e-3f;
-          const double down = p, loss_down = testing::reference_loss(vit, X, labels);
-          p = saved;
-          const double fd = (loss_up - loss_down) / (up - down);
-          const double got = (*grads[t].second)[i];
-          const double violation = std::abs(got - fd) / (1e-5 + 1e-3 * std::abs(fd));
-          if (violation > worst) {
-            worst = violation;
-            where = params[t].first + "[" + std::to_string(i) + "]: backprop " +
-                    std::to_string(got) + ", finite differences " + std::to_string(fd);
-          }
-        }
-      CHECK_MESSAGE(worst <= 1.0, where);
+  TEST_CASE("with approximate products, backprop is the straight-through gradient") {
+    // Finite differences of the surrogate of vit_reference.hpp, whose value at the current point
+    // is the approximate network's and whose products differentiate as exact products of the
+    // quantized operands: what vit_train.hpp says backprop computes.
+    const MulSpec lmul2{Method::lmul, FloatFormat(8, 2), Rounding::nearest};
+    MulPlan attention_only = exact_plan();
+    attention_only.attention = MulSpec{Method::float_, FloatFormat(5, 2), Rounding::truncate};
+    MulPlan mixed(lmul2);
+    mixed.layers[vit_layer_index(1, BlockLayer::scores)] =
+        MulSpec{Method::lmul_formula, FloatFormat(8, 3), Rounding::nearest};
+    for (const MulPlan& plan : {MulPlan(lmul2), attention_only, mixed}) {
+      CAPTURE(plan.linear.describe());
+      CAPTURE(plan.attention.describe());
+      Vit vit = random_vit(tiny_config(Activation::gelu), 37, 0.5f);
+      std::mt19937_64 rng(38);
+      const std::vector<float> X = random_inputs(3 * vit.config.pixels(), rng);
+      const std::vector<uint8_t> labels = {1, 0, 2};
+      const VitGradients g = vit_batch_gradients(vit, plan, X.data(), labels.data(), 3);
+      std::vector<std::vector<testing::Product>> tapes(3);
+      for (std::size_t r = 0; r < 3; ++r) {
+        testing::TapeOps ops;
+        ops.plan = plan;
+        ops.tape = &tapes[r];
+        testing::reference_logits<float>(vit, X.data() + r * vit.config.pixels(), ops);
+      }
+      CHECK(g.loss / 3 ==
+            doctest::Approx(testing::surrogate_loss(vit, X, labels, tapes)).epsilon(1e-5));
+      const std::string worst =
+          gradient_check(vit, g, [&] { return testing::surrogate_loss(vit, X, labels, tapes); });
+      CHECK_MESSAGE(worst.empty(), worst);
     }
   }
 

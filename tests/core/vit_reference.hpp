@@ -149,13 +149,54 @@ struct DoubleOps {
   }
 };
 
-// Mean cross-entropy over rows of images (pixels already model inputs), in double.
-inline double reference_loss(const lmul::Vit& vit, const std::vector<float>& X,
-                             const std::vector<uint8_t>& labels) {
-  const std::size_t rows = labels.size(), in = vit.config.pixels();
+// The products of one FloatOps forward pass, in call order: operands, multiplier and result.
+struct Product {
+  float a, b, value;
+  lmul::MulSpec spec;
+};
+
+// FloatOps that also records every product on a tape.
+struct TapeOps : FloatOps {
+  std::vector<Product>* tape;
+  float linear(std::size_t layer, float w, float x) const {
+    return record(w, x, plan.spec_for(layer, lmul::ProductKind::linear));
+  }
+  float attention(std::size_t layer, float a, float b) const {
+    return record(a, b, plan.spec_for(layer, lmul::ProductKind::attention));
+  }
+  float record(float a, float b, const lmul::MulSpec& spec) const {
+    const float v = lmul::multiply(a, b, spec);
+    tape->push_back({a, b, v, spec});
+    return v;
+  }
+};
+
+// The straight-through surrogate of vit_train.hpp, in double: the k-th product of a forward pass
+// with recorded operands (a0, b0), quantized operands q(a0), q(b0) and approximate value p0 is
+//   p0 + (q(a0) + a - a0) (q(b0) + b - b0) - q(a0) q(b0)
+// in the surrogate's own operands a, b. At the recorded point it equals the approximate network;
+// its derivatives are those of exact products at the quantized operands, as backprop assumes.
+struct SurrogateOps : DoubleOps {
+  const std::vector<Product>* tape;
+  mutable std::size_t next = 0;
+  static double operand(const lmul::MulSpec& spec, float x) {
+    return spec.method == lmul::Method::exact ? x : lmul::quantize(x, spec.format, spec.rounding);
+  }
+  double product(double a, double b) const {
+    const Product& p = (*tape)[next++];
+    const double qa = operand(p.spec, p.a), qb = operand(p.spec, p.b);
+    return double(p.value) + (qa + a - double(p.a)) * (qb + b - double(p.b)) - qa * qb;
+  }
+  double linear(std::size_t, float w, double x) const { return product(w, x); }
+  double attention(std::size_t, double a, double b) const { return product(a, b); }
+};
+
+// Mean cross-entropy of logits (rows of doubles) against labels.
+inline double mean_cross_entropy(const std::vector<std::vector<double>>& logits,
+                                 const std::vector<uint8_t>& labels) {
   double total = 0;
-  for (std::size_t r = 0; r < rows; ++r) {
-    const std::vector<double> z = reference_logits<double>(vit, X.data() + r * in, DoubleOps{});
+  for (std::size_t r = 0; r < labels.size(); ++r) {
+    const std::vector<double>& z = logits[r];
     double top = z[0], sum = 0;
     for (double v : z)
       top = std::max(top, v);
@@ -163,7 +204,30 @@ inline double reference_loss(const lmul::Vit& vit, const std::vector<float>& X,
       sum += std::exp(v - top);
     total += std::log(sum) + top - z[labels[r]];
   }
-  return total / double(rows);
+  return total / double(labels.size());
+}
+
+// Mean cross-entropy over rows of images (pixels already model inputs), in double.
+inline double reference_loss(const lmul::Vit& vit, const std::vector<float>& X,
+                             const std::vector<uint8_t>& labels) {
+  std::vector<std::vector<double>> logits;
+  for (std::size_t r = 0; r < labels.size(); ++r)
+    logits.push_back(
+        reference_logits<double>(vit, X.data() + r * vit.config.pixels(), DoubleOps{}));
+  return mean_cross_entropy(logits, labels);
+}
+
+// The surrogate's mean cross-entropy, one tape per image (from TapeOps at the current point).
+inline double surrogate_loss(const lmul::Vit& vit, const std::vector<float>& X,
+                             const std::vector<uint8_t>& labels,
+                             const std::vector<std::vector<Product>>& tapes) {
+  std::vector<std::vector<double>> logits;
+  for (std::size_t r = 0; r < labels.size(); ++r) {
+    SurrogateOps ops;
+    ops.tape = &tapes[r];
+    logits.push_back(reference_logits<double>(vit, X.data() + r * vit.config.pixels(), ops));
+  }
+  return mean_cross_entropy(logits, labels);
 }
 
 } // namespace testing
