@@ -10,6 +10,7 @@ import {
   type LMul,
   type LMulModel,
   type MulOptions,
+  type Plan,
   type Prediction,
 } from 'lmul-wasm';
 
@@ -42,12 +43,23 @@ const input: Float32Array = lm.preprocess(gray, size, size);
 
 const model: LMulModel = await lm.defaultModel();
 try {
-  console.log(`model ${model.layers.join('-')}, trained by ${model.metadata.trainer ?? 'unknown'}`);
-  for (const method of ['exact', 'float', 'lmul'] as const) {
+  console.log(`model ${model.layers.join('-')}, trained by ${model.metadata.raw.trainer ?? 'unknown'}`);
+  for (const method of ['exact', 'float', 'lmul', 'mitchell'] as const) {
     const p: Prediction = model.predict(input, { method, M: 3 });
+    if (p.digit === null) { // the forward pass overflowed: no prediction
+      console.log(`${method}: no digit (non-finite logits from layer ${p.nonFinite?.name})`);
+      continue;
+    }
     const confidence = p.probs[p.digit] ?? 0;
     const errors = p.errors ? `, mean product error ${(100 * p.errors.mean).toFixed(2)} %` : '';
-    console.log(`${method.padEnd(5)} M=3: digit ${p.digit} (${(100 * confidence).toFixed(1)} %)${errors}`);
+    console.log(`${method.padEnd(8)} M=3: digit ${p.digit} (${(100 * confidence).toFixed(1)} %)${errors}`);
+  }
+
+  // Which layer matters? The approximate multiplier in one layer at a time.
+  for (const layer of model.describe()) {
+    const plan: Plan = { layers: { [layer.index]: { method: 'lmul', M: 2 } } };
+    const p = model.predict(input, { method: 'exact', plan });
+    console.log(`lmul M=2 in ${layer.name} only: digit ${p.digit}, its activation error ${p.layers[layer.index]?.activationError.toExponential(2)}`);
   }
 
   // Accuracy over a batch of uint8 images (here: 20 synthetic "1"s), with progress and cancel.

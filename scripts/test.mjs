@@ -20,6 +20,10 @@ function globTests(dir) {
 // name -> [command, args, parser]
 const SUITES = [
   { name: 'core-native', cmd: ctest('build/native'), parse: parseCtest },
+  // The core suite built for SSE4.1 only and for the x86-64 baseline (SSE2): the kernels'
+  // paths for machines without AVX2 or SSE4.1 (the slow exhaustive test is left out).
+  { name: 'core-sse41', cmd: ctest('build/native-sse41', ['-LE', 'slow']), parse: parseCtest },
+  { name: 'core-baseline', cmd: ctest('build/native-baseline', ['-LE', 'slow']), parse: parseCtest },
   { name: 'core-wasm', cmd: ctest('build/wasm'), parse: parseCtest },
   // The native tests under ASan (with LeakSanitizer) + UBSan; the slow exhaustive test is left
   // out. Also replays the fuzz corpus and checks that the sanitizers are active.
@@ -29,6 +33,11 @@ const SUITES = [
   { name: 'cli', cmd: nodeTest('tests/cli'), parse: parseNodeTest, when: 'tests/cli' },
   { name: 'package', cmd: nodeTest('tests/package'), parse: parseNodeTest, when: 'tests/package' },
   { name: 'web', cmd: nodeTest('tests/web'), parse: parseNodeTest, when: 'tests/web' },
+  // npm start's static server and the built site/ under its Content-Security-Policy.
+  { name: 'server', cmd: nodeTest('tests/server'), parse: parseNodeTest, when: 'tests/server' },
+  // The packed tarball in fixture projects (Vite, webpack, esbuild, import map, Node) and site/
+  // from a subpath, each walked through in Chromium.
+  { name: 'embed', cmd: nodeTest('tests/embed'), parse: parseNodeTest, when: 'tests/embed' },
   // libFuzzer targets, LMUL_FUZZ_SECONDS (default 60) each from the seed corpus.
   { name: 'fuzz', cmd: ['node', ['tests/fuzz/run.mjs', '--ci']], parse: parseFuzz },
 ];

@@ -1,25 +1,24 @@
-// Embind layer of the npm package: translates between the core's C++ types and plain numbers.
-// No arithmetic and no policy here; wasm/index.js validates arguments and is the public API.
+// Embind layer of the npm package: translates between the core's C++ types and JS values. No
+// arithmetic and no policy here; wasm/index.js validates arguments and is the public API.
 //
 // Conventions (wasm/index.js relies on them):
 // - Arrays travel through wasm memory: the wrapper asks for scratch space (buffer), writes the
-//   inputs there, passes their addresses, and reads the results at the address a call returns
-//   (or at an address it passed). Functions take and return only numbers, so the glue is small
-//   and a call creates no JS objects. Memory may grow during any call: the wrapper takes fresh
-//   views of HEAPU8 after each one.
-// - No C++ exception crosses into JS. Every entry point catches, records the error (its JS
-//   class name and message, see takeError) and returns a marker: 0 for addresses, false,
-//   -1 for counts, NaN for numbers. The wrapper then calls takeError() and throws.
-// - Multiplier specs travel as four integers (method, E, M, rounding). The only bound class is
-//   Model, owned by one JS object with dispose().
-// Result blocks are arrays of doubles; their layouts are documented at each function.
+//   inputs there and passes their addresses; large outputs are written to an address it passed.
+//   Memory may grow during any call: the wrapper takes fresh views of HEAPU8 after each one.
+// - Multipliers travel as objects with named fields, any of them left out: { method, E, M,
+//   rounding } (the core's MulSpec defaults fill the rest), and for models also `plan`: a plan
+//   string in the CLI grammar, or { linear, attention, layers: { index: spec } }.
+// - Results are plain JS objects with named fields, built here once (index.d.ts describes them).
+// - No C++ exception crosses into JS. Every entry point catches, records the error (its JS class
+//   name and message, see takeError) and returns a marker: 0 for addresses, false, null for
+//   objects, NaN for numbers. The wrapper then calls takeError() and throws.
 #include <algorithm>
 #include <cstdint>
-#include <list>
 #include <malloc.h>
 #include <map>
 #include <memory>
 #include <new>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -31,12 +30,16 @@
 
 #include "lmul/kernels.hpp"
 #include "lmul/mlp.hpp"
+#include "lmul/model_metadata.hpp"
+#include "lmul/plan.hpp"
 #include "lmul/preprocess.hpp"
 #include "lmul/safetensors.hpp"
+#include "lmul/session.hpp"
 #include "lmul/stats.hpp"
 
 namespace {
 
+using emscripten::val;
 using Address = uintptr_t;
 
 template <class T> T* at(Address a) { return reinterpret_cast<T*>(a); }
@@ -79,32 +82,164 @@ std::string take_error() {
   return e;
 }
 
-// ---- conversions --------------------------------------------------------------------------
+// ---- JS values -> core ----------------------------------------------------------------------
 
-lmul::MulSpec make_spec(int method, int E, int M, int rounding) {
-  static const lmul::Method methods[] = {lmul::Method::exact, lmul::Method::float_,
-                                         lmul::Method::lmul, lmul::Method::lmul_formula};
-  if (method < 0 || method > 3)
-    throw std::invalid_argument("method code must be 0..3, got " + std::to_string(method));
-  if (rounding < 0 || rounding > 1)
-    throw std::invalid_argument("rounding code must be 0..1, got " + std::to_string(rounding));
-  lmul::MulSpec spec;
-  spec.method = methods[method];
-  spec.format = lmul::FloatFormat(E, M);
-  spec.rounding = rounding == 0 ? lmul::Rounding::nearest : lmul::Rounding::truncate;
-  return spec;
+template <class T> std::optional<T> field(const val& o, const char* name) {
+  const val v = o[name];
+  if (v.isUndefined() || v.isNull())
+    return std::nullopt;
+  return v.as<T>();
 }
 
-// Error statistics block: count, zeros, nonfinite, mean, median, max, bias, then the histogram
-// counts (histogram_edges().size() - 1 of them).
-void append_stats(std::vector<double>& out, const lmul::ErrorStats& s) {
-  out.insert(out.end(), {double(s.count), double(s.zeros), double(s.nonfinite), s.mean, s.median,
-                         s.max, s.bias});
-  out.insert(out.end(), s.histogram.counts.begin(), s.histogram.counts.end());
+lmul::SpecFields spec_fields(const val& o) {
+  lmul::SpecFields f;
+  if (o.isUndefined() || o.isNull())
+    return f;
+  f.method = field<std::string>(o, "method");
+  f.rounding = field<std::string>(o, "rounding");
+  f.E = field<int>(o, "E");
+  f.M = field<int>(o, "M");
+  return f;
+}
+
+lmul::MulSpec spec_of(const val& o) { return lmul::make_spec(spec_fields(o)); }
+
+lmul::PlanRequest plan_request(const val& opts) {
+  lmul::PlanRequest r;
+  r.everywhere = spec_fields(opts);
+  const val plan = opts["plan"];
+  if (plan.isString()) {
+    r.text = plan.as<std::string>();
+  } else if (!plan.isUndefined() && !plan.isNull()) {
+    if (!plan["linear"].isUndefined())
+      r.linear = spec_fields(plan["linear"]);
+    if (!plan["attention"].isUndefined())
+      r.attention = spec_fields(plan["attention"]);
+    const val layers = plan["layers"];
+    if (!layers.isUndefined()) {
+      const val keys = val::global("Object").call<val>("keys", layers);
+      const unsigned n = keys["length"].as<unsigned>();
+      for (unsigned i = 0; i < n; ++i) {
+        const std::string key = keys[i].as<std::string>();
+        r.layers[std::stoul(key)] = spec_fields(layers[key]);
+      }
+    }
+  }
+  return r;
+}
+
+// ---- core -> JS values ----------------------------------------------------------------------
+
+val float_array(const std::vector<float>& v) {
+  return val::global("Float32Array").new_(emscripten::typed_memory_view(v.size(), v.data()));
+}
+
+// An error statistics block; the wrapper attaches the (shared) histogram edges.
+val stats_object(const lmul::ErrorStats& s) {
+  val o = val::object();
+  o.set("count", double(s.count));
+  o.set("zeros", double(s.zeros));
+  o.set("nonfinite", double(s.nonfinite));
+  o.set("mean", s.mean);
+  o.set("median", s.median);
+  o.set("max", s.max);
+  o.set("bias", s.bias);
+  const std::vector<double> counts(s.histogram.counts.begin(), s.histogram.counts.end());
+  o.set("counts", val::global("Float64Array")
+                      .new_(emscripten::typed_memory_view(counts.size(), counts.data())));
+  return o;
+}
+
+const char* kind_name(lmul::ProductKind k) { return lmul::to_string(k); }
+
+val prediction_object(const lmul::Prediction& p) {
+  val o = val::object();
+  o.set("digit", p.digit < 0 ? val::null() : val(p.digit));
+  o.set("logits", float_array(p.logits));
+  o.set("probs", float_array(p.probs));
+  o.set("errors", p.has_errors ? stats_object(p.products) : val::null());
+  val by_kind = val::object();
+  by_kind.set("linear", p.has_errors && p.has_linear ? stats_object(p.linear) : val::null());
+  by_kind.set("attention",
+              p.has_errors && p.has_attention ? stats_object(p.attention) : val::null());
+  o.set("errorsByKind", by_kind);
+  val layers = val::array();
+  for (std::size_t k = 0; k < p.layers.size(); ++k) {
+    val l = val::object();
+    l.set("name", p.layers[k].name);
+    l.set("kind", std::string(kind_name(p.layers[k].kind)));
+    l.set("activationError", p.layers[k].activation_error);
+    l.set("products", stats_object(p.layers[k].products));
+    layers.set(k, l);
+  }
+  o.set("layers", layers);
+  if (p.digit < 0) {
+    val nf = val::object();
+    nf.set("layer", p.nonfinite_layer);
+    val logits = val::array();
+    for (std::size_t k = 0; k < p.nonfinite_logits.size(); ++k)
+      logits.set(k, p.nonfinite_logits[k]);
+    nf.set("logits", logits);
+    o.set("nonFinite", nf);
+  } else {
+    o.set("nonFinite", val::null());
+  }
+  if (!p.attention_maps.empty()) {
+    val maps = val::array();
+    for (std::size_t b = 0; b < p.attention_maps.size(); ++b) {
+      val m = val::object();
+      m.set("heads", double(p.heads));
+      m.set("patches", double(p.patches));
+      m.set("weights", float_array(p.attention_maps[b]));
+      maps.set(b, m);
+    }
+    o.set("attention", maps);
+  }
+  return o;
+}
+
+val string_or_null(const std::string& s) { return s.empty() ? val::null() : val(s); }
+
+// The model file's metadata as the core's schema reads it (model_metadata.hpp), plus the raw
+// strings.
+val metadata_object(const lmul::ModelMetadata& m, const std::map<std::string, std::string>& raw) {
+  val o = val::object();
+  o.set("arch", m.arch);
+  if (m.tuned) {
+    val t = val::object();
+    t.set("method", std::string(lmul::to_string(m.tuned->method)));
+    t.set("E", m.tuned->format.E());
+    t.set("M", m.tuned->format.M());
+    t.set("rounding", std::string(lmul::to_string(m.tuned->rounding)));
+    if (!m.tuned_plan.empty())
+      t.set("plan", m.tuned_plan);
+    o.set("tuned", t);
+  } else {
+    o.set("tuned", val::null());
+  }
+  o.set("baseModel", string_or_null(m.base_model));
+  o.set("baseFingerprint", string_or_null(m.base_fingerprint));
+  if (m.training) {
+    val t = val::object();
+    t.set("epochs", double(m.training->epochs));
+    t.set("batch", double(m.training->batch));
+    t.set("lr", m.training->lr);
+    t.set("seed", double(m.training->seed));
+    t.set("trainImages", double(m.training->train_images));
+    t.set("holdout", double(m.training->holdout));
+    o.set("training", t);
+  } else {
+    o.set("training", val::null());
+  }
+  o.set("recipe", string_or_null(m.recipe));
+  val strings = val::object();
+  for (const auto& [key, value] : raw)
+    strings.set(key, value);
+  o.set("raw", strings);
+  return o;
 }
 
 std::vector<uint8_t> scratch; // inputs written by the wrapper
-std::vector<double> result;   // the last result block of a free function
 
 // ---- free functions -----------------------------------------------------------------------
 
@@ -116,47 +251,62 @@ Address buffer(double bytes) {
   });
 }
 
-float mul(float a, float b, int method, int E, int M, int rounding) {
+// Shrinks the scratch memory after a large call, so its bytes return to the allocator.
+void release_buffer() { std::vector<uint8_t>().swap(scratch); }
+
+float mul(float a, float b, val spec) {
   return guarded(lmul::float_of(lmul::kCanonicalNaN),
-                 [&] { return lmul::multiply(a, b, make_spec(method, E, M, rounding)); });
+                 [&] { return lmul::multiply(a, b, spec_of(spec)); });
 }
 
-float quantize(float x, int E, int M, int rounding) {
+float quantize(float x, val spec) {
   return guarded(lmul::float_of(lmul::kCanonicalNaN), [&] {
-    const lmul::MulSpec spec = make_spec(0, E, M, rounding);
-    return lmul::quantize(x, spec.format, spec.rounding);
+    const lmul::MulSpec s = spec_of(spec);
+    return lmul::quantize(x, s.format, s.rounding);
   });
 }
 
 // out[i] = a[i] * b[i] for n floats (the SIMD kernel).
-bool mul_into(Address a, Address b, Address out, double n, int method, int E, int M, int rounding) {
+bool mul_into(Address a, Address b, Address out, double n, val spec) {
   return guarded(false, [&] {
-    lmul::multiply_elementwise(make_spec(method, E, M, rounding), at<float>(a), at<float>(b),
-                               at<float>(out), std::size_t(n));
+    lmul::multiply_elementwise(spec_of(spec), at<float>(a), at<float>(b), at<float>(out),
+                               std::size_t(n));
     return true;
   });
 }
 
-// Address of an error statistics block for the n pairs a[i], b[i], or 0.
-Address error_stats(Address a, Address b, double n, int method, int E, int M, int rounding) {
-  return guarded(Address(0), [&] {
-    const lmul::ErrorStats s = lmul::error_stats(make_spec(method, E, M, rounding), at<float>(a),
-                                                 at<float>(b), std::size_t(n));
-    result.clear();
-    append_stats(result, s);
-    return address(result.data());
+// Statistics of the n pairs a[i], b[i], or null.
+val error_stats(Address a, Address b, double n, val spec) {
+  return guarded(val::null(), [&] {
+    return stats_object(
+        lmul::error_stats(spec_of(spec), at<float>(a), at<float>(b), std::size_t(n)));
   });
 }
 
-// Address of [number of edges, edges...] of the error histograms.
-Address histogram_edges() {
-  static std::vector<double> block;
-  if (block.empty()) {
-    const std::vector<double> e = lmul::histogram_edges();
-    block.push_back(double(e.size()));
-    block.insert(block.end(), e.begin(), e.end());
-  }
-  return address(block.data());
+val histogram_edges() {
+  val a = val::array();
+  const std::vector<double> e = lmul::histogram_edges();
+  for (std::size_t k = 0; k < e.size(); ++k)
+    a.set(k, e[k]);
+  return a;
+}
+
+// The registry and the defaults, so the package's constants can be checked against the core.
+val registry() {
+  val methods = val::array();
+  const std::vector<lmul::Method> all = lmul::all_methods();
+  for (std::size_t k = 0; k < all.size(); ++k)
+    methods.set(k, std::string(lmul::to_string(all[k])));
+  const lmul::MulSpec d{};
+  val defaults = val::object();
+  defaults.set("method", std::string(lmul::to_string(d.method)));
+  defaults.set("M", d.format.M());
+  defaults.set("E", d.format.E());
+  defaults.set("rounding", std::string(lmul::to_string(d.rounding)));
+  val o = val::object();
+  o.set("methods", methods);
+  o.set("defaults", defaults);
+  return o;
 }
 
 // 784 floats at out from width * height floats at gray.
@@ -169,111 +319,108 @@ bool preprocess(Address gray, double width, double height, Address out) {
   });
 }
 
-// [wasm memory bytes, bytes handed out by malloc]
-Address memory() {
-  static double block[2];
-  block[0] = double(emscripten_get_heap_size());
-  block[1] = double(mallinfo().uordblks);
-  return address(block);
+// { heapBytes: the wasm memory's size, mallocBytes: bytes malloc has handed out }
+val memory() {
+  val o = val::object();
+  o.set("heapBytes", double(emscripten_get_heap_size()));
+  o.set("mallocBytes", double(mallinfo().uordblks));
+  return o;
 }
 
 // ---- models -------------------------------------------------------------------------------
 
-// A loaded MLP and its prepared inference objects, most recently used first.
+// A loaded network and its session (prepared plans are cached there).
 class Model {
 public:
-  static constexpr std::size_t kCachedSpecs = 8;
-
   bool load(Address bytes, double size) {
     return guarded(false, [&] {
       lmul::SafetensorsContent content =
           lmul::parse_safetensors(at<uint8_t>(bytes), std::size_t(size));
-      cache_.clear();
-      mlp_ = lmul::mlp_from_tensors(content.tensors);
-      metadata_ = std::move(content.metadata);
+      metadata_problems_.clear();
+      metadata_ = lmul::ModelMetadata::from_map(content.metadata, &metadata_problems_);
+      auto mlp = std::make_unique<lmul::Mlp>(lmul::mlp_from_tensors(content.tensors));
+      session_ = std::make_unique<lmul::ModelSession>(std::move(mlp));
+      raw_metadata_ = std::move(content.metadata);
+      for (const lmul::LayerInfo& l : session_->layers())
+        names_.push_back(l.name);
       return true;
     });
   }
 
-  // Address of [number of sizes, sizes...], input first.
-  Address sizes() {
-    block_.clear();
-    const std::vector<std::size_t> s = mlp_.sizes();
-    block_.push_back(double(s.size()));
-    block_.insert(block_.end(), s.begin(), s.end());
-    return address(block_.data());
+  // Layer widths, input first (MLPs).
+  val sizes() const {
+    val a = val::array();
+    const auto& mlp = static_cast<const lmul::Mlp&>(session_->network());
+    const std::vector<std::size_t> s = mlp.sizes();
+    for (std::size_t k = 0; k < s.size(); ++k)
+      a.set(k, double(s[k]));
+    return a;
   }
 
-  emscripten::val metadata() const {
-    emscripten::val o = emscripten::val::object();
-    for (const auto& [key, value] : metadata_)
-      o.set(key, value);
+  val describe() const {
+    val a = val::array();
+    const auto& layers = session_->layers();
+    for (std::size_t k = 0; k < layers.size(); ++k) {
+      val l = val::object();
+      l.set("index", double(k));
+      l.set("name", layers[k].name);
+      l.set("kind", std::string(kind_name(layers[k].kind)));
+      l.set("products", double(layers[k].products));
+      a.set(k, l);
+    }
+    return a;
+  }
+
+  val metadata() const {
+    val o = metadata_object(metadata_, raw_metadata_);
+    val problems = val::array();
+    for (std::size_t k = 0; k < metadata_problems_.size(); ++k)
+      problems.set(k, metadata_problems_[k]);
+    o.set("problems", problems);
     return o;
   }
 
-  // Address of [digit, logits..., probs..., error statistics block if with_errors] for the
-  // input_size floats at x, or 0.
-  Address predict(Address x, int method, int E, int M, int rounding, bool with_errors) {
-    return guarded(Address(0), [&] {
-      const lmul::MlpInference& net = inference(make_spec(method, E, M, rounding));
-      const std::size_t n = mlp_.output_size();
-      logits_.resize(n);
-      probs_.resize(n);
-      if (with_errors) {
-        lmul::ErrorAccumulator acc;
-        net.logits_with_errors(at<float>(x), logits_.data(), acc);
-        stats_ = acc.finish();
-      } else {
-        net.logits(at<float>(x), logits_.data());
-      }
-      lmul::softmax(logits_.data(), n, probs_.data());
-      block_.clear();
-      block_.push_back(lmul::argmax(logits_.data(), n));
-      block_.insert(block_.end(), logits_.begin(), logits_.end());
-      block_.insert(block_.end(), probs_.begin(), probs_.end());
-      if (with_errors)
-        append_stats(block_, stats_);
-      return address(block_.data());
+  // The prediction for the input_size floats at x, or null. opts: spec fields, plan, and
+  // `errors`, `attention` (booleans).
+  val predict(Address x, val opts) {
+    return guarded(val::null(), [&] {
+      const lmul::MulPlan plan = lmul::make_plan(plan_request(opts), names_);
+      lmul::PredictOptions o;
+      o.errors = !opts["errors"].isFalse();
+      o.attention = opts["attention"].isTrue();
+      return prediction_object(session_->predict(at<float>(x), plan, o));
     });
   }
 
-  // Predictions of n images (input_size bytes each) written to out; returns how many match
-  // labels, or -1.
-  double evaluate(Address images, Address labels, double n, Address out, int method, int E, int M,
-                  int rounding) {
-    return guarded(-1.0, [&] {
+  // Predictions of n images (input_size bytes each) written to out; returns
+  // { correct, nonfinite }, or null.
+  val evaluate(Address images, Address labels, double n, Address out, val opts) {
+    return guarded(val::null(), [&] {
+      const lmul::MulPlan plan = lmul::make_plan(plan_request(opts), names_);
       const lmul::EvalResult e =
-          lmul::evaluate(inference(make_spec(method, E, M, rounding)), at<uint8_t>(images),
-                         at<uint8_t>(labels), std::size_t(n));
+          session_->evaluate(at<uint8_t>(images), at<uint8_t>(labels), std::size_t(n), plan);
       std::copy(e.predictions.begin(), e.predictions.end(), at<uint8_t>(out));
-      return double(e.correct);
+      val o = val::object();
+      o.set("correct", double(e.correct));
+      o.set("nonfinite", double(e.nonfinite));
+      return o;
     });
+  }
+
+  // { bytes, plans } of the prepared copies this model holds.
+  val prepared() const {
+    val o = val::object();
+    o.set("bytes", double(session_->prepared_bytes()));
+    o.set("plans", double(session_->prepared_plans()));
+    return o;
   }
 
 private:
-  // Out of line: predict and evaluate share it (it inlines the MlpInference destructor).
-  __attribute__((noinline)) const lmul::MlpInference& inference(const lmul::MulSpec& spec) {
-    for (auto it = cache_.begin(); it != cache_.end(); ++it) {
-      const lmul::MulSpec& s = (*it)->spec();
-      if (s.method == spec.method && s.format == spec.format && s.rounding == spec.rounding) {
-        cache_.splice(cache_.begin(), cache_, it);
-        return *cache_.front();
-      }
-    }
-    if (mlp_.layers().empty())
-      throw std::invalid_argument("no model is loaded");
-    if (cache_.size() >= kCachedSpecs)
-      cache_.pop_back();
-    cache_.push_front(std::make_unique<lmul::MlpInference>(mlp_, spec));
-    return *cache_.front();
-  }
-
-  lmul::Mlp mlp_;
-  std::map<std::string, std::string> metadata_;
-  std::list<std::unique_ptr<lmul::MlpInference>> cache_; // they point into mlp_
-  std::vector<float> logits_, probs_;
-  lmul::ErrorStats stats_;
-  std::vector<double> block_; // the last result block
+  std::unique_ptr<lmul::ModelSession> session_;
+  lmul::ModelMetadata metadata_;
+  std::vector<std::string> metadata_problems_; // malformed groups left out, and why
+  std::map<std::string, std::string> raw_metadata_;
+  std::vector<std::string> names_;
 };
 
 } // namespace
@@ -282,18 +429,22 @@ EMSCRIPTEN_BINDINGS(lmul) {
   using namespace emscripten;
   function("takeError", &take_error);
   function("buffer", &buffer);
+  function("releaseBuffer", &release_buffer);
   function("mul", &mul);
   function("quantize", &quantize);
   function("mulInto", &mul_into);
   function("errorStats", &error_stats);
   function("histogramEdges", &histogram_edges);
+  function("registry", &registry);
   function("preprocess", &preprocess);
   function("memory", &memory);
   class_<Model>("Model")
       .constructor<>()
       .function("load", &Model::load)
       .function("sizes", &Model::sizes)
+      .function("describe", &Model::describe)
       .function("metadata", &Model::metadata)
       .function("predict", &Model::predict)
-      .function("evaluate", &Model::evaluate);
+      .function("evaluate", &Model::evaluate)
+      .function("prepared", &Model::prepared);
 }

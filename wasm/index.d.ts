@@ -1,8 +1,11 @@
 // Types of the npm package `lmul-wasm` (hand-written: Emscripten 3.1.6 cannot emit them).
 // The implementation is wasm/index.js; the numerics are specified in NUMERICS.md.
 
-/** The multipliers: exact fp32, ordinary multiplication in F(E, M), and the two L-Mul variants. */
-export type Method = 'exact' | 'float' | 'lmul' | 'lmul-formula';
+/**
+ * The multipliers: exact fp32, ordinary multiplication in F(E, M), the two L-Mul variants, and
+ * Mitchell's logarithmic multiplication (L-Mul's adder without its offset).
+ */
+export type Method = 'exact' | 'float' | 'lmul' | 'lmul-formula' | 'mitchell';
 
 /** How operands are rounded to F(E, M): to nearest, ties to even (default), or toward zero. */
 export type Rounding = 'nearest' | 'truncate';
@@ -23,15 +26,46 @@ export interface MulOptions {
   rounding?: Rounding;
 }
 
-export interface PredictOptions extends MulOptions {
-  /**
-   * Compute `errors` (statistics of every product of the forward pass against exact fp32).
-   * Default true; false makes predict about 20x faster and returns `errors: null`.
-   */
-  errors?: boolean;
+/** One multiplier of a plan: a method, and the fields of MulOptions it changes. */
+export interface PlanSpec extends MulOptions {
+  method: Method;
 }
 
-export interface EvaluateOptions extends MulOptions {
+/**
+ * A multiplier per layer and per kind of product (NUMERICS.md 3b). Precedence: `layers[i]`, then
+ * the layer's kind, then the top-level fields of the options (which also fill in what a PlanSpec
+ * leaves out). Layers count from 0 in the order `model.describe()` lists them. A string is the
+ * CLI's grammar: comma-separated `SPEC`, `all=SPEC`, `linear=SPEC`, `attention=SPEC`,
+ * `layerN=SPEC` or `NAME=SPEC`, where SPEC is `method[:E<e>M<m>|M<m>|fp32|bf16|fp16|e5m2|e4m3]
+ * [:nearest|truncate]`, e.g. `'linear=exact,attention=lmul:M3'` or `'layer0=lmul:E8M2,layer1=exact'`.
+ */
+export type Plan =
+  | string
+  | {
+      /** Products of a weight and an activation (dense layers, projections, patch embedding). */
+      linear?: PlanSpec;
+      /** Products of two activations (attention scores and the weighted sum of values). */
+      attention?: PlanSpec;
+      layers?: { [layerIndex: number]: PlanSpec };
+    };
+
+/** Options of calls that run a model: a multiplier (the default for every product) and a plan. */
+export interface ModelOptions extends MulOptions {
+  plan?: Plan;
+}
+
+export interface PredictOptions extends ModelOptions {
+  /**
+   * Compute `errors`, `errorsByKind` and `layers` (statistics of every product of the forward
+   * pass against exact fp32, and each layer's output against the exact network's). Default true;
+   * false makes predict much faster and returns them empty.
+   */
+  errors?: boolean;
+  /** Transformers: also return the class token's attention maps (`attention`). Default false. */
+  attention?: boolean;
+}
+
+export interface EvaluateOptions extends ModelOptions {
   /** Cancels the evaluation: it then throws (or rejects with) `signal.reason`, an AbortError by default. */
   signal?: AbortSignal;
   /** Images per step between onProgress calls and cancellation checks, 1..1048576. Default 250. */
@@ -66,14 +100,61 @@ export interface ErrorStats {
   histogram: Histogram;
 }
 
+/** A layer that has products, as model.describe() lists it. */
+export interface LayerInfo {
+  /** Its position: the key of a plan's `layers` and of plan strings' `layerN`. */
+  index: number;
+  /** PyTorch-style: 'fc1', 'blocks.0.attn.qkv', 'blocks.0.attn.scores', 'head', ... */
+  name: string;
+  kind: 'linear' | 'attention';
+  /** Multiplications per forward pass of one input. */
+  products: number;
+}
+
+/** Where the error of one prediction comes from, layer by layer. */
+export interface LayerReport {
+  name: string;
+  kind: 'linear' | 'attention';
+  /**
+   * ||approx - exact|| / ||exact|| (L2) of this layer's output, against the exact network on the
+   * same input: 0 when equal, Infinity when the exact output is zero and this one is not, or a
+   * value is not finite.
+   */
+  activationError: number;
+  /** This layer's products against exact fp32 products of the same operands. */
+  products: ErrorStats;
+}
+
+/** The class token's attention over the patches in one transformer block. */
+export interface AttentionMap {
+  heads: number;
+  patches: number;
+  /** heads * patches weights, row h for head h (each row sums to at most 1: the class token's own weight is left out). */
+  weights: Float32Array;
+}
+
 export interface Prediction {
-  /** Index of the largest logit (the first one on ties; NaN never wins). */
-  digit: number;
+  /**
+   * Index of the largest logit (the first one on ties), or null when the forward pass overflowed:
+   * then `nonFinite` says where, and no digit is predicted (NUMERICS.md 3).
+   */
+  digit: number | null;
   /** Softmax of the logits. */
   probs: Float32Array;
   logits: Float32Array;
-  /** Statistics of every product W[o][i] * x[i] of this forward pass; null with `{ errors: false }`. */
+  /**
+   * Statistics of every product of this forward pass against exact fp32; null with
+   * `{ errors: false }` or when every product is exact under the plan.
+   */
   errors: ErrorStats | null;
+  /** The same per kind of product; null for a kind the model does not have (MLPs: attention). */
+  errorsByKind: { linear: ErrorStats | null; attention: ErrorStats | null };
+  /** One entry per layer of describe() (empty when `errors` is null). */
+  layers: LayerReport[];
+  /** For a pass that overflowed: the first layer whose output held inf or NaN, and which logits are not finite. */
+  nonFinite: { layer: number; name: string | null; logits: number[] } | null;
+  /** With `{ attention: true }` on a transformer: one map per block. */
+  attention?: AttentionMap[];
 }
 
 export interface EvaluateResult {
@@ -83,7 +164,9 @@ export interface EvaluateResult {
   total: number;
   /** Wall-clock milliseconds of the whole evaluation. */
   ms: number;
-  /** The predicted class of every image. */
+  /** Forward passes that overflowed (inf or NaN logits); each counts as wrong. */
+  nonFinite: number;
+  /** The predicted class of every image, or 255 where the pass overflowed. */
   predictions: Uint8Array;
 }
 
@@ -91,24 +174,80 @@ export interface EvaluateResult {
 export type ProgressCallback = (done: number, total: number) => void;
 
 /**
+ * The multiplier a model was trained or fine-tuned with (its file's metadata keys method, E, M,
+ * rounding, and plan when it was tuned for a plan).
+ */
+export interface TunedSetting {
+  readonly method: Method;
+  readonly E: number;
+  readonly M: number;
+  readonly rounding: Rounding;
+  /** The plan (CLI grammar) it was tuned for, when not one multiplier everywhere. */
+  readonly plan?: string;
+}
+
+/** How a model was trained (its file's metadata keys epochs, batch, lr, seed, train_images, holdout). */
+export interface TrainingRecipe {
+  readonly epochs: number;
+  readonly batch: number;
+  readonly lr: number;
+  readonly seed: number;
+  readonly trainImages: number;
+  /** The last N training images were kept out (0: none). */
+  readonly holdout: number;
+}
+
+/**
+ * What a model file says about itself, read by the core's one schema (the same code `lmul train`
+ * writes it with), so a file dropped on a page and the same file from a list behave alike.
+ */
+export interface ModelMetadata {
+  /** 'mlp' (files without an arch key) or 'vit'. */
+  readonly arch: string;
+  /** The multiplier of the forward pass it was trained or fine-tuned with; null for ordinary (exact) training. */
+  readonly tuned: TunedSetting | null;
+  /** The file a fine-tune started from, as its metadata names it (`base_model`), or null. */
+  readonly baseModel: string | null;
+  /** `fnv1a64:` fingerprint of that base file, or null. */
+  readonly baseFingerprint: string | null;
+  readonly training: TrainingRecipe | null;
+  /** The recipe in words, or null. */
+  readonly recipe: string | null;
+  /** Every `__metadata__` entry as written in the file (string values). */
+  readonly raw: Readonly<Record<string, string>>;
+  /**
+   * Malformed groups of known keys (e.g. a `method` no multiplier has), left out of the fields
+   * above and kept only in `raw`: why each was left out. Empty for files `lmul train` wrote.
+   */
+  readonly problems: readonly string[];
+}
+
+/**
  * A loaded multilayer perceptron (Linear -> ReLU -> ... -> Linear). Holds wasm memory: call
  * `dispose()` when done (a FinalizationRegistry frees forgotten models eventually, but do not
- * rely on it). Prepared weights are cached per options (up to 8), so repeated calls are fast.
+ * rely on it). Prepared weights are cached per plan, least recently used first, within 256 MiB,
+ * so repeated calls are fast.
  */
 export interface LMulModel {
   /** Layer widths, input first, e.g. [784, 128, 10]. */
   readonly layers: readonly number[];
   readonly inputSize: number;
   readonly outputSize: number;
-  /** The safetensors header's `__metadata__` (string values). */
-  readonly metadata: Readonly<Record<string, string>>;
+  /** What the model file says about itself (its safetensors `__metadata__`). */
+  readonly metadata: ModelMetadata;
   readonly disposed: boolean;
+  /** Bytes of prepared (quantized, packed) weights held for the plans used lately, and how many plans. */
+  readonly prepared: { bytes: number; plans: number };
+
+  /** The layers that have products, in forward order (the numbering of plans). */
+  describe(): readonly LayerInfo[];
 
   /**
    * One forward pass. `pixels`: `inputSize` finite values (MNIST models: 28 x 28 row-major,
    * 0 = background, 1 = ink, i.e. byte / 255).
    * @throws {TypeError} pixels is not a Float32Array, bad option types, or the model is disposed
-   * @throws {RangeError} wrong length, a non-finite pixel, or an option out of range
+   * @throws {RangeError} wrong length, a non-finite pixel, an option out of range, or a plan
+   *   that does not parse or names a layer the model does not have
    */
   predict(pixels: Float32Array, opts?: PredictOptions): Prediction;
 
@@ -177,10 +316,10 @@ export interface LMul {
 
   /**
    * Diagnostics: the size of the wasm memory (it grows, never shrinks), the bytes malloc has
-   * currently handed out, and the number of live Embind value handles. All three stay flat
+   * currently handed out, and how many models of this instance are not disposed. They stay flat
    * over repeated calls of any API function.
    */
-  memory(): { heapBytes: number; mallocBytes: number; valHandles: number };
+  memory(): { heapBytes: number; mallocBytes: number; liveModels: number };
 }
 
 export interface CreateLMulOptions {
@@ -196,6 +335,13 @@ export interface CreateLMulOptions {
   locateFile?: (path: string, prefix: string) => string;
   /** Where defaultModel() loads the seed model from (URL, or in Node a file path). */
   defaultModelUrl?: string | URL;
+  /**
+   * One folder that holds the package's files as `dist/lmul.wasm` and `models/…` (a copy of
+   * `node_modules/lmul-wasm/`), for bundlers that do not process `new URL(…, import.meta.url)`
+   * (esbuild). A URL (relative to the page) or, in Node, a path. locateFile and defaultModelUrl
+   * still take precedence for their own file.
+   */
+  assetsBase?: string | URL;
 }
 
 /**

@@ -15,8 +15,8 @@ import createLMulModule from '../dist/lmul.mjs';
 
 export const VERSION = '0.1.0';
 
-/** The four multipliers of NUMERICS.md, in the order of the module's method codes. */
-export const METHODS = Object.freeze(['exact', 'float', 'lmul', 'lmul-formula']);
+/** The multipliers of NUMERICS.md, in the order of the module's method codes. */
+export const METHODS = Object.freeze(['exact', 'float', 'lmul', 'lmul-formula', 'mitchell']);
 export const ROUNDINGS = Object.freeze(['nearest', 'truncate']);
 export const DEFAULTS = Object.freeze({ method: 'lmul', M: 7, E: 8, rounding: 'nearest' });
 /** Named formats F(E, M). E4M3 is the IEEE-style variant (max 240, with inf), not OCP E4M3FN. */
@@ -79,41 +79,66 @@ function checkBytes(where, name, v) {
   return v;
 }
 
-function checkOptionsObject(where, opts, allowed) {
-  if (opts === undefined || opts === null) return {};
-  if (typeof opts !== 'object' || Array.isArray(opts) || ArrayBuffer.isView(opts))
-    throw new TypeError(`${where}: opts must be an object such as { method: 'lmul', M: 7, E: 8, rounding: 'nearest' }, got ${describe(opts)}`);
+function checkOptionsObject(where, opts, allowed, name = 'opts') {
+  if (opts === undefined || (opts === null && name === 'opts')) return {};
+  if (opts === null || typeof opts !== 'object' || Array.isArray(opts) || ArrayBuffer.isView(opts))
+    throw new TypeError(`${where}: ${name} must be an object such as { method: 'lmul', M: 7, E: 8, rounding: 'nearest' }, got ${describe(opts)}`);
   for (const key of Object.keys(opts))
     if (!allowed.includes(key))
-      throw new TypeError(`${where}: unknown option ${JSON.stringify(key)} in opts; allowed: ${allowed.join(', ')}`);
+      throw new TypeError(`${where}: unknown option ${JSON.stringify(key)} in ${name}; allowed: ${allowed.join(', ')}`);
   return opts;
 }
 
 const SPEC_KEYS = ['method', 'M', 'E', 'rounding'];
 
-// opts -> [method code, E, M, rounding code], defaults filled in.
-function specOf(where, o) {
-  let method = 2;
-  if (o.method !== undefined) {
+// The multiplier fields of o, validated; only the fields given (the core fills in its defaults).
+function specOf(where, o, name = 'opts', requireMethod = false) {
+  const spec = {};
+  if (o.method !== undefined || requireMethod) {
     const allowed = `one of ${METHODS.map((m) => `'${m}'`).join(', ')}`;
-    if (typeof o.method !== 'string') throw new TypeError(`${where}: opts.method must be ${allowed}, got ${describe(o.method)}`);
-    method = METHODS.indexOf(o.method);
-    if (method < 0) throw new RangeError(`${where}: opts.method must be ${allowed}, got ${describe(o.method)}`);
+    if (typeof o.method !== 'string') throw new TypeError(`${where}: ${name}.method must be ${allowed}, got ${describe(o.method)}`);
+    if (!METHODS.includes(o.method)) throw new RangeError(`${where}: ${name}.method must be ${allowed}, got ${describe(o.method)}`);
+    spec.method = o.method;
   }
-  const M = o.M === undefined ? DEFAULTS.M : checkInteger(where, 'opts.M', o.M, 1, 23, ' (mantissa bits)');
-  const E = o.E === undefined ? DEFAULTS.E : checkInteger(where, 'opts.E', o.E, 2, 8, ' (exponent bits)');
-  let rounding = 0;
+  if (o.M !== undefined) spec.M = checkInteger(where, `${name}.M`, o.M, 1, 23, ' (mantissa bits)');
+  if (o.E !== undefined) spec.E = checkInteger(where, `${name}.E`, o.E, 2, 8, ' (exponent bits)');
   if (o.rounding !== undefined) {
     const allowed = "'nearest' or 'truncate'";
-    if (typeof o.rounding !== 'string') throw new TypeError(`${where}: opts.rounding must be ${allowed}, got ${describe(o.rounding)}`);
-    rounding = ROUNDINGS.indexOf(o.rounding);
-    if (rounding < 0) throw new RangeError(`${where}: opts.rounding must be ${allowed}, got ${describe(o.rounding)}`);
+    if (typeof o.rounding !== 'string') throw new TypeError(`${where}: ${name}.rounding must be ${allowed}, got ${describe(o.rounding)}`);
+    if (!ROUNDINGS.includes(o.rounding)) throw new RangeError(`${where}: ${name}.rounding must be ${allowed}, got ${describe(o.rounding)}`);
+    spec.rounding = o.rounding;
   }
-  return [method, E, M, rounding];
+  return spec;
 }
 
-// Exact multiplication ignores the format: one prepared network serves every exact request.
-const modelSpec = (s) => (s[0] === 0 ? [0, 8, 23, 0] : s);
+// opts.plan: a plan string (the CLI grammar, parsed by the core) or
+// { linear?: Spec, attention?: Spec, layers?: { [index]: Spec } }, each Spec with a method.
+const PLAN_KEYS = ['linear', 'attention', 'layers'];
+function planOf(where, plan) {
+  if (plan === undefined) return undefined;
+  if (typeof plan === 'string') {
+    if (plan.length === 0 || plan.length > 4096) throw new RangeError(`${where}: opts.plan must be a plan such as 'linear=exact,attention=lmul:M3' (1..4096 characters), got ${describe(plan)}`);
+    return plan;
+  }
+  const shape = "a string such as 'lmul:M3' or an object { linear?, attention?, layers?: { [layerIndex]: { method, M?, E?, rounding? } } }";
+  if (plan === null || typeof plan !== 'object' || Array.isArray(plan)) throw new TypeError(`${where}: opts.plan must be ${shape}, got ${describe(plan)}`);
+  for (const key of Object.keys(plan))
+    if (!PLAN_KEYS.includes(key)) throw new TypeError(`${where}: unknown key ${JSON.stringify(key)} in opts.plan; allowed: ${PLAN_KEYS.join(', ')}`);
+  const out = {};
+  const spec = (name, v) => specOf(where, checkOptionsObject(where, v, SPEC_KEYS, name), name, true);
+  for (const kind of ['linear', 'attention'])
+    if (plan[kind] !== undefined) out[kind] = spec(`opts.plan.${kind}`, plan[kind]);
+  if (plan.layers !== undefined) {
+    if (plan.layers === null || typeof plan.layers !== 'object' || Array.isArray(plan.layers))
+      throw new TypeError(`${where}: opts.plan.layers must be an object { [layerIndex]: spec }, got ${describe(plan.layers)}`);
+    out.layers = {};
+    for (const key of Object.keys(plan.layers)) {
+      if (!/^(0|[1-9][0-9]{0,5})$/.test(key)) throw new RangeError(`${where}: opts.plan.layers keys must be layer indices 0, 1, ... (see model.describe()), got ${JSON.stringify(key)}`);
+      out.layers[key] = spec(`opts.plan.layers[${key}]`, plan.layers[key]);
+    }
+  }
+  return out;
+}
 
 function checkOnProgress(where, f) {
   if (f !== undefined && f !== null && typeof f !== 'function')
@@ -140,15 +165,57 @@ function throwIfAborted(signal) {
 // Imported only in Node; the indirection keeps bundlers from resolving node: modules for browsers.
 const nodeModule = (name) => import(/* webpackIgnore: true */ /* @vite-ignore */ name);
 
+// The bytes at url. Its errors name the URL once: "HTTP 404 for https://…", "cannot read /path: …".
 async function readUrl(url) {
   if (isNode && url.protocol === 'file:') {
     const [{ readFile }, { fileURLToPath }] = await Promise.all([nodeModule('node:fs/promises'), nodeModule('node:url')]);
-    return new Uint8Array(await readFile(fileURLToPath(url)));
+    const path = fileURLToPath(url);
+    try {
+      return new Uint8Array(await readFile(path));
+    } catch (e) {
+      throw new Error(`cannot read ${path}: ${e.message.replace(/, \w+ '.*'$/, '')}`, { cause: e }); // Node repeats the path
+    }
   }
-  if (typeof fetch !== 'function') throw new Error(`no fetch() to load ${url.href}`);
-  const res = await fetch(url.href, { credentials: 'same-origin' });
-  if (!res.ok) throw new Error(`HTTP ${res.status} ${res.statusText} for ${url.href}`);
+  const res = await fetchUrl(url);
   return new Uint8Array(await res.arrayBuffer());
+}
+
+async function fetchUrl(url) {
+  if (typeof fetch !== 'function') throw new Error(`no fetch() to load ${url.href}`);
+  let res;
+  try {
+    res = await fetch(url.href, { credentials: 'same-origin' });
+  } catch (e) {
+    throw new Error(`cannot fetch ${url.href} (${e?.message ?? e})`, { cause: e });
+  }
+  if (!res.ok) throw new Error(`HTTP ${res.status} for ${url.href}`);
+  return res;
+}
+
+// lmul.wasm fetched and compiled here rather than by the Emscripten loader, so that a missing or
+// wrong file fails with one clear message (the loader's own text repeats itself several times).
+async function compileWasm(where, url, hint) {
+  let res;
+  try {
+    res = await fetchUrl(url);
+  } catch (e) {
+    throw new Error(`${where}: could not load the WebAssembly module: ${e.message}${hint}`, { cause: e });
+  }
+  const type = res.headers.get('content-type') ?? '';
+  try {
+    if (type.startsWith('application/wasm') && typeof WebAssembly.compileStreaming === 'function')
+      return await WebAssembly.compileStreaming(res);
+    return await WebAssembly.compile(await res.arrayBuffer());
+  } catch (e) {
+    throw new Error(`${where}: ${url.href} is not a WebAssembly module (served as ${type || 'no type'}: ${e.message})${hint}`, { cause: e });
+  }
+}
+
+// options.assetsBase: the folder that holds the package's dist/ and models/, with a trailing slash.
+async function assetsBaseUrl(where, v) {
+  const url = new URL((await toUrl(where, 'options.assetsBase', v)).href);
+  if (!url.pathname.endsWith('/')) url.pathname += '/';
+  return url;
 }
 
 // A URL from a URL, an absolute or page-relative URL string, or (in Node) a file path.
@@ -166,7 +233,7 @@ async function toUrl(where, name, v) {
   }
 }
 
-const CREATE_KEYS = ['wasmBinary', 'wasmModule', 'locateFile', 'defaultModelUrl'];
+const CREATE_KEYS = ['wasmBinary', 'wasmModule', 'locateFile', 'defaultModelUrl', 'assetsBase'];
 let nodeWasmBytes = null; // Promise<Uint8Array>, shared by the instances of this process
 
 /**
@@ -191,18 +258,25 @@ export async function createLMul(options) {
     else if (o.wasmBinary instanceof Uint8Array) wasmBinary = o.wasmBinary;
     else throw new TypeError(`${where}: options.wasmBinary must be an ArrayBuffer or Uint8Array, got ${describe(o.wasmBinary)}`);
   }
-  const modelUrl = o.defaultModelUrl === undefined ? DEFAULT_MODEL_URL : await toUrl(where, 'options.defaultModelUrl', o.defaultModelUrl);
+  // assetsBase moves every file at once (bundlers that do not process new URL, e.g. esbuild);
+  // locateFile and defaultModelUrl still win for their own file.
+  const base = o.assetsBase === undefined ? null : await assetsBaseUrl(where, o.assetsBase);
+  const modelUrl = o.defaultModelUrl !== undefined ? await toUrl(where, 'options.defaultModelUrl', o.defaultModelUrl)
+    : base ? new URL('models/mlp-784-128-10.safetensors', base) : DEFAULT_MODEL_URL;
 
-  // Where the .wasm comes from, in order: wasmModule, wasmBinary, locateFile, next to dist/lmul.mjs.
-  let wasmUrl = WASM_URL;
-  if (o.locateFile) wasmUrl = await toUrl(where, "options.locateFile('lmul.wasm')", o.locateFile('lmul.wasm', new URL('.', WASM_URL).href));
-  if (!o.wasmModule && !wasmBinary && isNode && wasmUrl.protocol === 'file:') {
+  // Where the .wasm comes from, in order: wasmModule, wasmBinary, locateFile, assetsBase, next to dist/lmul.mjs.
+  let wasmUrl = base ? new URL('dist/lmul.wasm', base) : WASM_URL;
+  if (o.locateFile) wasmUrl = await toUrl(where, "options.locateFile('lmul.wasm')", o.locateFile('lmul.wasm', new URL('.', wasmUrl).href));
+  let wasmModule = o.wasmModule;
+  if (!wasmModule && !wasmBinary && isNode && wasmUrl.protocol === 'file:') {
     // Emscripten 3.1.6's web build cannot read files in Node: hand it the bytes.
     const read = () => readUrl(wasmUrl).catch((e) => {
-      throw new Error(`${where}: cannot read the WebAssembly module ${wasmUrl.href}: ${e.message}`);
+      throw new Error(`${where}: could not load the WebAssembly module: ${e.message}`, { cause: e });
     });
     if (wasmUrl.href === WASM_URL.href) wasmBinary = await (nodeWasmBytes ??= read().catch((e) => { nodeWasmBytes = null; throw e; }));
     else wasmBinary = await read();
+  } else if (!wasmModule && !wasmBinary) {
+    wasmModule = await compileWasm(where, wasmUrl, isNode ? '' : ' — serve node_modules/lmul-wasm/dist/ and set assetsBase');
   }
 
   const messages = [];
@@ -214,10 +288,10 @@ export async function createLMul(options) {
     printErr: (s) => messages.push(s),
   };
   if (wasmBinary) moduleArgs.wasmBinary = wasmBinary;
-  if (o.wasmModule) {
+  if (wasmModule) {
     moduleArgs.instantiateWasm = (imports, receiveInstance) => {
-      WebAssembly.instantiate(o.wasmModule, imports).then(
-        (instance) => receiveInstance(instance, o.wasmModule),
+      WebAssembly.instantiate(wasmModule, imports).then(
+        (instance) => receiveInstance(instance, wasmModule),
         (e) => failInstantiate(e),
       );
       return {};
@@ -227,21 +301,26 @@ export async function createLMul(options) {
   try {
     mod = await Promise.race([createLMulModule(moduleArgs), instantiateFailed]);
   } catch (e) {
-    const source = o.wasmModule ? 'options.wasmModule' : wasmBinary ? 'the given bytes' : wasmUrl.href;
+    const source = o.wasmModule ? 'options.wasmModule' : wasmBinary && o.wasmBinary ? 'the given bytes' : wasmUrl.href;
     const detail = [e?.message ?? String(e), ...messages].filter(Boolean).join('; ');
     throw new Error(`${where}: could not instantiate the WebAssembly module from ${source}: ${detail}. ` +
       'In a bundler, serve lmul-wasm/lmul.wasm and pass { locateFile: () => urlOfLmulWasm }, or pass { wasmBinary }.', { cause: e });
   }
+  // The constants of this file describe the module's registry: a stale dist/ would not match.
+  const { methods, defaults } = mod.registry();
+  if (methods.join() !== METHODS.join() || SPEC_KEYS.some((k) => defaults[k] !== DEFAULTS[k]))
+    throw new Error(`${where}: the WebAssembly module (methods ${methods.join(', ')}) does not match this version of lmul-wasm's wrapper (${METHODS.join(', ')}); rebuild or reinstall the package`);
   return new LMul(mod, modelUrl);
 }
 
 // ---- the instance -------------------------------------------------------------------------
 
-// The module's raw interface (wasm/bindings.cpp): numbers in and out, arrays through memory.
+// The module's raw interface (wasm/bindings.cpp): named values in and out, arrays through memory.
 class Wasm {
   constructor(mod) {
     this.mod = mod;
     this.edges = null;
+    this.liveModels = 0;
   }
 
   // The pending C++ error ("Type\tmessage") as a JS error of that class, or null; clears it.
@@ -270,41 +349,29 @@ class Wasm {
   f32(p, n) {
     return new Float32Array(this.mod.HEAPU8.buffer, p, n);
   }
-  f64(p, n) {
-    return new Float64Array(this.mod.HEAPU8.buffer, p, n);
-  }
   u8(p, n) {
     return new Uint8Array(this.mod.HEAPU8.buffer, p, n);
   }
 
   histogramEdges() {
-    if (!this.edges) {
-      const p = this.mod.histogramEdges();
-      const n = this.f64(p, 1)[0];
-      this.edges = Object.freeze(Array.from(this.f64(p + 8, n)));
-    }
+    this.edges ??= Object.freeze(this.mod.histogramEdges());
     return this.edges;
   }
 
-  // An error statistics block (bindings.cpp append_stats) at address p as an object.
-  stats(p) {
-    const edges = this.histogramEdges();
-    const v = this.f64(p, 7 + edges.length - 1);
-    return {
-      count: v[0],
-      zeros: v[1],
-      nonfinite: v[2],
-      mean: v[3],
-      median: v[4],
-      max: v[5],
-      bias: v[6],
-      histogram: { edges, counts: Array.from(v.subarray(7)) },
-    };
+  // An error statistics object of the module (bindings.cpp stats_object) as the API's ErrorStats.
+  stats(s) {
+    const { counts, ...rest } = s;
+    return { ...rest, histogram: { edges: this.histogramEdges(), counts: Array.from(counts) } };
   }
 }
 
 const registry = typeof FinalizationRegistry === 'function'
-  ? new FinalizationRegistry((handle) => { try { handle.delete(); } catch { /* instance gone */ } })
+  ? new FinalizationRegistry(({ handle, w }) => {
+    try {
+      handle.delete();
+      --w.liveModels;
+    } catch { /* instance gone */ }
+  })
   : null;
 
 class LMul {
@@ -326,7 +393,7 @@ class LMul {
     checkNumber(where, 'a', a);
     checkNumber(where, 'b', b);
     const s = specOf(where, checkOptionsObject(where, opts, SPEC_KEYS));
-    const r = this.#w.mod.mul(a, b, s[0], s[1], s[2], s[3]);
+    const r = this.#w.mod.mul(a, b, s);
     if (r !== r) { // NaN: a product, or the marker of an error
       const e = this.#w.pendingError(where);
       if (e) throw e;
@@ -351,7 +418,7 @@ class LMul {
       const p = w.buffer(12 * n, where);
       w.f32(p, n).set(a.subarray(i, i + n));
       w.f32(p + 4 * n, n).set(b.subarray(i, i + n));
-      if (!w.mod.mulInto(p, p + 4 * n, p + 8 * n, n, s[0], s[1], s[2], s[3])) throw w.error(where);
+      if (!w.mod.mulInto(p, p + 4 * n, p + 8 * n, n, s)) throw w.error(where);
       out.set(w.f32(p + 8 * n, n), i);
     }
     return out;
@@ -361,7 +428,7 @@ class LMul {
     const where = 'lm.quantize';
     checkNumber(where, 'x', x);
     const s = specOf(where, checkOptionsObject(where, opts, SPEC_KEYS));
-    const r = this.#w.mod.quantize(x, s[1], s[2], s[3]);
+    const r = this.#w.mod.quantize(x, s);
     if (r !== r) {
       const e = this.#w.pendingError(where);
       if (e) throw e;
@@ -379,7 +446,7 @@ class LMul {
     const p = w.buffer(8 * n, where);
     w.f32(p, n).set(a);
     w.f32(p + 4 * n, n).set(b);
-    const r = w.mod.errorStats(p, p + 4 * n, n, s[0], s[1], s[2], s[3]);
+    const r = w.mod.errorStats(p, p + 4 * n, n, s);
     if (!r) throw w.error(where);
     return w.stats(r);
   }
@@ -417,17 +484,17 @@ class LMul {
     try {
       bytes = await this.#defaultBytes;
     } catch (e) {
-      throw new Error(`${where}: cannot load the default model from ${this.#modelUrl.href}: ${e.message}. ` +
-        'Pass { defaultModelUrl } to createLMul(), or fetch the file yourself and call lm.loadModel(bytes).', { cause: e });
+      const serve = isNode ? '' : 'serve node_modules/lmul-wasm/models/ and set assetsBase, or ';
+      throw new Error(`${where}: could not load the default model: ${e.message} — ${serve}pass { defaultModelUrl } to createLMul(), ` +
+        'or fetch the file yourself and call lm.loadModel(bytes)', { cause: e });
     }
     return this.#load(bytes, where);
   }
 
-  /** Diagnostics: wasm memory size, bytes malloc has handed out, live Embind value handles. */
+  /** Diagnostics: wasm memory size, bytes malloc has handed out, models alive in this instance. */
   memory() {
     const w = this.#w;
-    const v = w.f64(w.mod.memory(), 2);
-    return { heapBytes: v[0], mallocBytes: v[1], valHandles: w.mod.count_emval_handles() };
+    return { ...w.mod.memory(), liveModels: w.liveModels };
   }
 
   #load(view, where) {
@@ -444,23 +511,57 @@ class LMul {
   }
 }
 
-const PREDICT_KEYS = [...SPEC_KEYS, 'errors'];
-const EVALUATE_KEYS = [...SPEC_KEYS, 'signal', 'chunkSize'];
+// The model file's metadata as the core reads it (bindings.cpp metadata_object), frozen.
+function deepFreeze(o) {
+  for (const v of Object.values(o)) if (v && typeof v === 'object') deepFreeze(v);
+  return Object.freeze(o);
+}
+
+const PREDICT_KEYS = [...SPEC_KEYS, 'plan', 'errors', 'attention'];
+const EVALUATE_KEYS = [...SPEC_KEYS, 'plan', 'signal', 'chunkSize'];
+
+// The multiplier of a model call: the top-level fields and the plan, validated.
+function modelRequest(where, o) {
+  const request = specOf(where, o);
+  const plan = planOf(where, o.plan);
+  if (plan !== undefined) request.plan = plan;
+  return request;
+}
+
+function checkBoolean(where, name, v) {
+  if (v !== undefined && typeof v !== 'boolean') throw new TypeError(`${where}: ${name} must be a boolean, got ${describe(v)}`);
+  return v;
+}
 
 class LMulModel {
   #w;
   #handle;
   #layers;
   #metadata;
+  #describe;
 
   constructor(w, handle) {
     this.#w = w;
     this.#handle = handle;
-    const p = handle.sizes();
-    const n = w.f64(p, 1)[0];
-    this.#layers = Object.freeze(Array.from(w.f64(p + 8, n)));
-    this.#metadata = Object.freeze(handle.metadata());
-    registry?.register(this, handle, this);
+    this.#layers = Object.freeze(handle.sizes());
+    this.#metadata = deepFreeze(handle.metadata());
+    this.#describe = Object.freeze(handle.describe().map((l) => Object.freeze(l)));
+    ++w.liveModels;
+    registry?.register(this, { handle, w }, this);
+  }
+
+  /**
+   * The layers that have products, in forward order: [{ index, name, kind, products }]. A plan's
+   * `layers` entries and plan strings' layerN count in this order.
+   */
+  describe() {
+    this.#live('model.describe');
+    return this.#describe;
+  }
+
+  /** Bytes of prepared weights this model holds, and for how many plans. */
+  get prepared() {
+    return this.#live('model.prepared').prepared();
   }
 
   /** Layer widths, input first: [784, 128, 10] for the default model. */
@@ -473,7 +574,7 @@ class LMulModel {
   get outputSize() {
     return this.#layers[this.#layers.length - 1];
   }
-  /** The safetensors header's __metadata__ (string values). */
+  /** What the model file says about itself, read by the core (index.d.ts ModelMetadata). */
   get metadata() {
     return this.#metadata;
   }
@@ -497,22 +598,20 @@ class LMulModel {
     for (let i = 0; i < n; ++i)
       if (!Number.isFinite(pixels[i])) throw new RangeError(`${where}: pixels[${i}] is ${pixels[i]}; inputs must be finite (MNIST models expect 0..1)`);
     const o = checkOptionsObject(where, opts, PREDICT_KEYS);
-    const s = modelSpec(specOf(where, o));
-    if (o.errors !== undefined && typeof o.errors !== 'boolean')
-      throw new TypeError(`${where}: opts.errors must be a boolean, got ${describe(o.errors)}`);
-    const withErrors = o.errors !== false;
+    const request = modelRequest(where, o);
+    request.errors = checkBoolean(where, 'opts.errors', o.errors) !== false;
+    request.attention = checkBoolean(where, 'opts.attention', o.attention) === true;
     const w = this.#w;
     const p = w.buffer(4 * n, where);
     w.f32(p, n).set(pixels);
-    const r = handle.predict(p, s[0], s[1], s[2], s[3], withErrors);
+    const r = handle.predict(p, request);
     if (!r) throw w.error(where);
-    const v = w.f64(r, 1 + 2 * classes);
-    return {
-      digit: v[0],
-      probs: Float32Array.from(v.subarray(1 + classes)),
-      logits: Float32Array.from(v.subarray(1, 1 + classes)),
-      errors: withErrors ? w.stats(r + 8 * (1 + 2 * classes)) : null,
-    };
+    const stats = (e) => (e ? w.stats(e) : null);
+    r.errors = stats(r.errors);
+    r.errorsByKind = { linear: stats(r.errorsByKind.linear), attention: stats(r.errorsByKind.attention) };
+    for (const l of r.layers) l.products = w.stats(l.products);
+    if (r.nonFinite) r.nonFinite.name = this.#describe[r.nonFinite.layer]?.name ?? null;
+    return r;
   }
 
   #evalArgs(where, images, labels, opts, onProgress) {
@@ -526,7 +625,7 @@ class LMulModel {
     for (let i = 0; i < labels.length; ++i)
       if (labels[i] >= classes) throw new RangeError(`${where}: labels[${i}] is ${labels[i]}; labels must be class indices 0..${classes - 1}`);
     const o = checkOptionsObject(where, opts, EVALUATE_KEYS);
-    const s = modelSpec(specOf(where, o));
+    const s = modelRequest(where, o);
     const chunk = o.chunkSize === undefined ? EVAL_CHUNK : checkInteger(where, 'opts.chunkSize', o.chunkSize, 1, 1 << 20);
     return { s, chunk, signal: checkSignal(where, o.signal), onProgress: checkOnProgress(where, onProgress) };
   }
@@ -538,9 +637,10 @@ class LMulModel {
     const p = w.buffer(n * (per + 2), where); // images, labels, predictions
     w.u8(p, n * per).set(images.subarray(start * per, end * per));
     w.u8(p + n * per, n).set(labels.subarray(start, end));
-    const correct = handle.evaluate(p, p + n * per, n, p + n * (per + 1), s[0], s[1], s[2], s[3]);
-    if (correct < 0) throw w.error(where);
-    acc.correct += correct;
+    const r = handle.evaluate(p, p + n * per, n, p + n * (per + 1), s);
+    if (!r) throw w.error(where);
+    acc.correct += r.correct;
+    acc.nonFinite += r.nonfinite;
     acc.predictions.set(w.u8(p + n * (per + 1), n), start);
   }
 
@@ -549,7 +649,7 @@ class LMulModel {
     const { s, chunk, signal, onProgress: progress } = this.#evalArgs(where, images, labels, opts, onProgress);
     const t0 = performance.now();
     const total = labels.length;
-    const acc = { correct: 0, predictions: new Uint8Array(total) };
+    const acc = { correct: 0, nonFinite: 0, predictions: new Uint8Array(total) };
     throwIfAborted(signal);
     for (let start = 0; start < total; start += chunk) {
       const end = Math.min(total, start + chunk);
@@ -568,7 +668,7 @@ class LMulModel {
     labels = labels.slice();
     const t0 = performance.now();
     const total = labels.length;
-    const acc = { correct: 0, predictions: new Uint8Array(total) };
+    const acc = { correct: 0, nonFinite: 0, predictions: new Uint8Array(total) };
     const tick = ticker();
     try {
       throwIfAborted(signal);
@@ -591,6 +691,7 @@ class LMulModel {
     registry?.unregister(this);
     this.#handle.delete();
     this.#handle = null;
+    --this.#w.liveModels;
   }
 }
 
@@ -601,6 +702,7 @@ function result(acc, total, t0) {
     accuracy: total ? acc.correct / total : 0,
     correct: acc.correct,
     total,
+    nonFinite: acc.nonFinite,
     ms: performance.now() - t0,
     predictions: acc.predictions,
   };

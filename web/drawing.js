@@ -96,12 +96,17 @@ export class DrawingPad extends EventTarget {
     // Touch: no scrolling or zooming while drawing (CSS touch-action: none does the rest).
     canvas.addEventListener('touchstart', (e) => e.preventDefault(), { passive: false });
     canvas.addEventListener('contextmenu', (e) => e.preventDefault());
-    this.resizeObserver = new ResizeObserver(() => this.render());
-    this.resizeObserver.observe(canvas);
+    this.resizeObserver = null;
   }
 
-  destroy() {
-    this.resizeObserver.disconnect();
+  // Redraws at the canvas's size whenever it changes, until disconnect().
+  connect() {
+    this.resizeObserver ??= new ResizeObserver(() => this.render());
+    this.resizeObserver.observe(this.canvas);
+  }
+  disconnect() {
+    this.resizeObserver?.disconnect();
+    this.active = null; // a stroke cut short by removal is dropped, not left half-open
   }
 
   get isEmpty() {

@@ -16,3 +16,18 @@ export function energyPerInference(layers) {
   const lmulPJ = macs * (PJ.int32Add + PJ.fp32Add);
   return { macs, exactPJ, lmulPJ, ratio: exactPJ / lmulPJ, mulRatio: PJ.fp32Mul / PJ.int32Add };
 }
+
+// The texts of the demo's energy card for a network of these layer widths.
+export function energyTexts(layers) {
+  const e = energyPerInference(layers);
+  const nJ = (pj) => `${(pj / 1000).toFixed(1)} nJ`;
+  return {
+    exact: nJ(e.exactPJ),
+    lmul: `${nJ(e.lmulPJ)} (${e.ratio.toFixed(1)}× less)`,
+    formula:
+      `multiply-adds N = Σ in·out over layers [${layers.join(', ')}] = ${e.macs.toLocaleString('en-US')}\n` +
+      `exact = N × (${PJ.fp32Mul} pJ fp32 mul + ${PJ.fp32Add} pJ fp32 add) = ${nJ(e.exactPJ)}\n` +
+      `L-Mul = N × (${PJ.int32Add} pJ int32 add + ${PJ.fp32Add} pJ fp32 add) = ${nJ(e.lmulPJ)}\n` +
+      `multiplications alone: ${PJ.fp32Mul} / ${PJ.int32Add} = ${e.mulRatio.toFixed(0)}× less energy`,
+  };
+}

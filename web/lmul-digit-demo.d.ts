@@ -1,18 +1,14 @@
 // Types for 'lmul-wasm/demo': the <lmul-digit-demo> custom element and mountDemo().
+// Reference (attributes, properties, methods, events, parts, CSS properties): the package README.
+import type { LMul, Prediction, TunedSetting } from '../wasm/index.js';
 
-export interface DemoPrediction {
-  digit: number;
-  probs: Float32Array | number[];
-  logits: Float32Array | number[];
-  errors: {
-    count: number;
-    zeros: number;
-    mean: number;
-    median: number;
-    max: number;
-    bias: number;
-    histogram: { edges: ArrayLike<number>; counts: ArrayLike<number> };
-  };
+/** One column's prediction: model.predict's result (the exact column has `errors: null`). */
+export type DemoPrediction = Prediction;
+
+export interface DemoPredictions {
+  exact: DemoPrediction;
+  float: DemoPrediction;
+  lmul: DemoPrediction;
 }
 
 export interface DemoSettings {
@@ -21,20 +17,18 @@ export interface DemoSettings {
   /** exponent bits, 2..8 */
   E: number;
   rounding: 'nearest' | 'truncate';
-  variant: 'adder' | 'formula';
+  /** the L-Mul column's multiplier: 'adder' is method 'lmul', 'formula' is 'lmul-formula', 'mitchell' is 'mitchell' (the adder without the offset) */
+  variant: 'adder' | 'formula' | 'mitchell';
 }
 
 export interface MountDemoOptions {
-  /** initial mantissa bits (default 3) */
+  /** mantissa bits, 1..23 (default 3) */
   m?: number;
-  /** initial exponent bits (default 8) */
+  /** exponent bits, 2..8 (default 8) */
   e?: number;
-  /** id of a model in the manifest */
+  /** id of a model in the menu; a fine-tune sets E, M, variant and rounding to its tuned setting unless m or e is given */
   model?: string;
-  /**
-   * URL of a models manifest ({ models: [{ id, name, src, finetuned? }] }); default: the
-   * package's web/models.json. finetuned: { base, method, E, M, rounding } of an L-Mul-aware fine-tune.
-   */
+  /** URL of a model list ({ models: [{ id, name, src, group?, default? }] }); default: the package's models */
   models?: string;
   /** only the drawing pad, the controls and the three predictions */
   compact?: boolean;
@@ -42,6 +36,10 @@ export interface MountDemoOptions {
   theme?: 'light' | 'dark';
   /** Ctrl/Cmd+Z undoes anywhere in the document, not only inside the element */
   globalShortcuts?: boolean;
+  /** one folder holding a copy of the package's files (dist/, models/, wasm/, web/), for esbuild and copied deployments */
+  assetsBase?: string;
+  /** an lmul-wasm instance to use (the page's own, so the .wasm is fetched once) */
+  lm?: LMul;
 }
 
 export interface SweepOutcome {
@@ -57,32 +55,78 @@ export interface SweepOutcome {
   };
 }
 
+/** detail of the `lmul-predict` event, dispatched after every prediction */
+export interface DemoPredictDetail extends DemoPredictions {
+  /** the 28x28 network input (a copy) */
+  input: Float32Array;
+  settings: DemoSettings;
+}
+
+/** detail of the `lmul-change` event, dispatched when the settings or the model change */
+export interface DemoChangeDetail {
+  settings: DemoSettings;
+  model: {
+    id: string;
+    name: string;
+    /** layer widths, input first */
+    layers: number[];
+    /** what a fine-tune was tuned for (from its file), with the matching L-Mul variant; else null */
+    tuned: (TunedSetting & { variant: DemoSettings['variant'] }) | null;
+  };
+}
+
 export declare class LMulDigitDemo extends HTMLElement {
-  /** resolves once the WebAssembly module and the first model are ready */
+  static readonly observedAttributes: string[];
+  /** resolves once the WebAssembly module and the first model are ready; rejects when the demo cannot start */
   readonly ready: Promise<void>;
+  /** mantissa bits (attribute m, reflected); 1..23, other values throw a RangeError */
+  m: number;
+  /** exponent bits (attribute e, reflected); 2..8 */
+  e: number;
+  /** id of the current model (attribute model, reflected); null before a model is chosen */
+  model: string | null;
+  /** URL of the model list (attribute models); null: the package's models */
+  models: string | null;
+  /** attribute compact */
+  compact: boolean;
+  /** attribute theme (reflected); null follows the system */
+  theme: 'light' | 'dark' | null;
+  /** attribute global-shortcuts */
+  globalShortcuts: boolean;
+  /** attribute assets-base */
+  assetsBase: string | null;
+  /** the lmul-wasm instance in use; set one to share it (not an attribute) */
+  lm: LMul | null;
   /** the last 28x28 network input (row-major, [0, 1]), or null when the pad is empty */
   readonly input: Float32Array | null;
-  readonly predictions: { exact: DemoPrediction; float: DemoPrediction; lmul: DemoPrediction } | null;
+  /** the last predictions, or null (empty pad, or the last predict failed) */
+  readonly predictions: DemoPredictions | null;
   readonly settings: DemoSettings;
   clear(): void;
   undo(): boolean;
   /** puts MNIST test image `index` (0..9999) on the pad */
   showTestImage(index: number): Promise<{ index: number; label: number }>;
   /**
-   * runs the test-set sweep on the first n test images (default 10000); for a fine-tuned model
-   * of the manifest it also sweeps the model's base
+   * runs the test-set sweep on the first n test images (default 10000); for a fine-tune whose
+   * base model is in the menu it also sweeps the base. Resolves to null when a sweep is already
+   * running; rejects (and shows why) when it fails.
    */
   runSweep(n?: number): Promise<SweepOutcome | null>;
-  /** the page's lmul-wasm memory diagnostics (lm.memory()), null before the module is ready */
-  memory(): { heapBytes: number; mallocBytes: number; valHandles: number } | null;
+  /** stops a running sweep after its current chunk; runSweep then resolves with cancelled: true */
+  cancelSweep(): void;
+  /** the lmul-wasm instance's memory diagnostics (lm.memory()), null while not started */
+  memory(): { heapBytes: number; mallocBytes: number; liveModels: number } | null;
   /**
    * loads a .safetensors model (784 inputs, 10 outputs) as "Load .safetensors…" does: on failure
    * the element shows the error and keeps its model; resolves to whether the model was loaded
    */
   loadModelFile(file: File): Promise<boolean>;
+  connectedCallback(): void;
+  disconnectedCallback(): void;
+  attributeChangedCallback(name: string, old: string | null, value: string | null): void;
 }
 
-export declare const PRESETS: Record<string, { label: string; E?: number; M?: number }>;
+export declare const PRESETS: Readonly<Record<string, Readonly<{ label: string; E?: number; M?: number }>>>;
 export declare function presetFor(E: number, M: number): string;
 export declare function mountDemo(element: Element, options?: MountDemoOptions): LMulDigitDemo;
 
@@ -90,13 +134,17 @@ declare global {
   interface HTMLElementTagNameMap {
     'lmul-digit-demo': LMulDigitDemo;
   }
+  // Both events bubble and are composed: they reach the document and the window too.
   interface HTMLElementEventMap {
-    'lmul-predict': CustomEvent<{
-      input: Float32Array;
-      exact: DemoPrediction;
-      float: DemoPrediction;
-      lmul: DemoPrediction;
-      settings: DemoSettings;
-    }>;
+    'lmul-predict': CustomEvent<DemoPredictDetail>;
+    'lmul-change': CustomEvent<DemoChangeDetail>;
+  }
+  interface DocumentEventMap {
+    'lmul-predict': CustomEvent<DemoPredictDetail>;
+    'lmul-change': CustomEvent<DemoChangeDetail>;
+  }
+  interface WindowEventMap {
+    'lmul-predict': CustomEvent<DemoPredictDetail>;
+    'lmul-change': CustomEvent<DemoChangeDetail>;
   }
 }

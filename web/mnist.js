@@ -2,6 +2,8 @@
 // scripts/make-mnist-asset.mjs (gzip of: "LMNIST01", n, rows, cols, labels, nonzero-pixel mask,
 // nonzero pixel values). Works in pages, workers and Node >= 18 (DecompressionStream).
 
+import { fetchBytes } from './assets.js';
+
 export const MNIST_URL = new URL('./data/mnist-t10k.bin', import.meta.url);
 
 const MAGIC = 'LMNIST01';
@@ -46,9 +48,8 @@ export function loadMnist(url = MNIST_URL) {
   const key = String(url);
   if (!cache.has(key)) {
     const p = (async () => {
-      const res = await fetch(key);
-      if (!res.ok) throw new Error(`MNIST asset: HTTP ${res.status} for ${key}`);
-      return decodeMnist(await gunzip(new Uint8Array(await res.arrayBuffer())));
+      const bytes = await fetchBytes(url, 'web/data');
+      return decodeMnist(await gunzip(bytes));
     })();
     p.catch(() => cache.delete(key)); // allow a retry after a failure
     cache.set(key, p);

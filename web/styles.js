@@ -278,6 +278,7 @@ canvas.preview {
 .status { grid-column: 1 / -1; margin: 0; color: var(--lmd-muted); }
 .preds { align-self: stretch; }
 .status[hidden] { display: none; }
+.preds .alert { grid-column: 1 / -1; }
 @container (max-width: 480px) {
   .lmd { padding: 10px; gap: 10px; }
   .col { padding: 8px 6px 6px; }

@@ -2,7 +2,8 @@
 // evaluates jobs ({ method, M, E, rounding } over the first n test images) in chunks, posting
 // progress after each chunk and checking for a cancel message between chunks.
 //
-// Messages in:  { type: 'data', images, labels }               test set (copied once)
+// Messages in:  { type: 'init', assetsBase }                    first: start lmul-wasm (createLMul options)
+//               { type: 'data', images, labels }               test set (copied once)
 //               { type: 'model', key, bytes }                   bytes = null: lm.defaultModel()
 //               { type: 'retain', keys }                        dispose every other model
 //               { type: 'job', run, key, model, opts, n, chunk } model: a loaded key
@@ -12,7 +13,7 @@
 //               { type: 'error', run, key, message }
 import { createLMul } from '../wasm/index.js';
 
-const lmPromise = createLMul();
+let lmPromise = null;
 const models = new Map(); // key -> LMulModel (a fine-tune and its base during a comparison)
 let images = null, labels = null;
 const cancelled = new Set();
@@ -60,8 +61,20 @@ async function handle(msg) {
   }
 }
 
+function start(assetsBase) {
+  lmPromise = createLMul(assetsBase ? { assetsBase } : {});
+  lmPromise.then(
+    () => self.postMessage({ type: 'ready' }),
+    (err) => self.postMessage({ type: 'error', message: String(err?.message ?? err) }),
+  );
+}
+
 self.onmessage = (e) => {
   const msg = e.data;
+  if (msg.type === 'init') {
+    start(msg.assetsBase);
+    return;
+  }
   if (msg.type === 'cancel') {
     cancelled.add(msg.run);
     return;
@@ -70,8 +83,3 @@ self.onmessage = (e) => {
     .then(() => handle(msg))
     .catch((err) => self.postMessage({ type: 'error', run: msg.run, key: msg.key, message: String(err?.message ?? err) }));
 };
-
-lmPromise.then(
-  () => self.postMessage({ type: 'ready' }),
-  (err) => self.postMessage({ type: 'error', message: `could not start lmul-wasm: ${err?.message ?? err}` }),
-);

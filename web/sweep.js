@@ -1,18 +1,62 @@
-// Runs the test-set sweep on a small pool of module workers (sweep-worker.js), each with its own
-// lmul-wasm instance: jobs go to whichever worker is idle, progress is summed over workers, and
-// cancel() stops every worker after its current chunk (and ends the run at once). A run may use
-// several models (a fine-tune and its base): every worker holds all of them, each job names one.
+// The test-set sweep's work: the job list (pure), and a small pool of module workers
+// (sweep-worker.js), each with its own lmul-wasm instance: jobs go to whichever worker is idle,
+// progress is summed over workers, and cancel() stops every worker after its current chunk (and
+// ends the run at once). A run may use several models (a fine-tune and its base): every worker
+// holds all of them, each job names one.
+import { fetchBytes } from './assets.js';
+
+export const SWEEP_MS = Object.freeze([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+
+// The configurations of one sweep: exact fp32, then Float and L-Mul (lmulMethod) at every M of
+// SWEEP_MS with the given E and rounding; with baseKey also the base model's exact and L-Mul.
+// Keys: 'exact', 'float:M', 'lmul:M', 'base:exact', 'base:M'.
+export function sweepJobs({ E, rounding, lmulMethod }, baseKey = null) {
+  const exact = { method: 'exact', M: 23, E: 8, rounding };
+  const at = (method, M) => ({ method, M, E, rounding });
+  const jobs = [{ key: 'exact', opts: exact }];
+  for (const M of SWEEP_MS) jobs.push({ key: `float:${M}`, opts: at('float', M) }, { key: `lmul:${M}`, opts: at(lmulMethod, M) });
+  if (baseKey !== null) {
+    jobs.push({ key: 'base:exact', model: baseKey, opts: exact });
+    for (const M of SWEEP_MS) jobs.push({ key: `base:${M}`, model: baseKey, opts: at(lmulMethod, M) });
+  }
+  return jobs;
+}
 
 export const defaultPoolSize = () => Math.max(1, Math.min(4, globalThis.navigator?.hardwareConcurrency || 2));
+
+// A sweep worker: by default the literal form that Vite and webpack bundle with its imports;
+// with an assets base (a URL folder laid out like the package) the copy under web/.
+function spawnWorker(base) {
+  return base
+    ? new Worker(new URL('web/sweep-worker.js', base), { type: 'module' })
+    : new Worker(new URL('./sweep-worker.js', import.meta.url), { type: 'module' });
+}
+
+// Why a worker did not start: a module worker's error event says nothing, so ask the server.
+async function workerFailure(base) {
+  if (!base) {
+    return 'the sweep worker (sweep-worker.js beside lmul-digit-demo.js) could not start; with a bundler that does not ' +
+      'process new URL(…, import.meta.url) (esbuild), copy node_modules/lmul-wasm/ and set assets-base';
+  }
+  const url = new URL('web/sweep-worker.js', base);
+  try {
+    await fetchBytes(url, 'web');
+  } catch (err) {
+    return `the sweep worker could not start: ${err.message}`;
+  }
+  return `the sweep worker ${url} could not start: one of its imports failed — serve node_modules/lmul-wasm/{web,wasm,dist}/ under assets-base`;
+}
 
 export class SweepRunner {
   #workers = [];
   #run = 0;
   #active = null; // { run, reject, resolve, ... }
+  #base;
 
-  constructor({ size = defaultPoolSize(), url = new URL('./sweep-worker.js', import.meta.url) } = {}) {
+  // base: the assets base URL (a folder laid out like the package), or null.
+  constructor({ size = defaultPoolSize(), base = null } = {}) {
     this.size = size;
-    this.url = url;
+    this.#base = base;
   }
 
   get running() {
@@ -21,13 +65,15 @@ export class SweepRunner {
 
   #worker(i) {
     if (!this.#workers[i]) {
-      const worker = new Worker(this.url, { type: 'module', name: `lmul-sweep-${i}` });
+      const worker = spawnWorker(this.#base);
       const slot = { worker, data: null, models: new Set() };
       worker.onmessage = (e) => this.#onMessage(slot, e.data);
       worker.onerror = (e) => {
         e.preventDefault?.();
-        this.#fail(new Error(`sweep worker failed: ${e.message || 'could not load the worker module'}`));
+        if (e.message) this.#fail(new Error(`sweep worker: ${e.message}`));
+        else workerFailure(this.#base).then((why) => this.#fail(new Error(why)));
       };
+      worker.postMessage({ type: 'init', assetsBase: this.#base?.href ?? null });
       worker.onmessageerror = () => this.#fail(new Error('sweep worker: message could not be decoded'));
       this.#workers[i] = slot;
     }

@@ -18,6 +18,7 @@
 #include "lmul/mlp.hpp"
 #include "lmul/random.hpp"
 #include "lmul/safetensors.hpp"
+#include "lmul/session.hpp"
 #include "mnist_data.hpp"
 #include "platform.hpp"
 
@@ -36,12 +37,14 @@ std::vector<Config> configs() {
     return MulSpec{m, FloatFormat(8, M), Rounding::nearest};
   };
   return {{"exact", spec(Method::exact, 23)},
-          {"float M=3", spec(Method::float_, 3)},
-          {"float M=7", spec(Method::float_, 7)},
+          {"float M=3", spec(Method::floating, 3)},
+          {"float M=7", spec(Method::floating, 7)},
           {"lmul M=3", spec(Method::lmul, 3)},
           {"lmul M=7", spec(Method::lmul, 7)},
           {"lmul-formula M=3", spec(Method::lmul_formula, 3)},
-          {"lmul-formula M=7", spec(Method::lmul_formula, 7)}};
+          {"lmul-formula M=7", spec(Method::lmul_formula, 7)},
+          {"mitchell M=3", spec(Method::mitchell, 3)},
+          {"mitchell M=7", spec(Method::mitchell, 7)}};
 }
 
 // Best time of `reps` runs of f, after warming up for at least 0.2 s: WebAssembly starts in a
@@ -60,14 +63,15 @@ double best_seconds(int reps, const std::function<void()>& f) {
   return best;
 }
 
-// A scalar dense layer with the SIMD kernel's algorithm (weights quantized once, zero inputs
-// skipped), one product at a time: the fair scalar baseline.
-template <class P> struct ScalarDense {
+// The naive scalar dense layer: weights quantized once and zero inputs skipped, but every
+// product through the policy's general scalar product, [out][in] order. Against the packed
+// kernels it measures what packing buys.
+template <class P> struct NaiveDense {
   P p;
   std::size_t in, out;
   std::vector<float> w; // quantized, [out][in]
   std::vector<float> bias, xq;
-  ScalarDense(const P& policy, const LinearParams& l)
+  NaiveDense(const P& policy, const LinearParams& l)
       : p(policy), in(l.in), out(l.out), w(l.weight), bias(l.bias), xq(l.in) {
     for (float& v : w)
       v = p.operand(v);
@@ -191,7 +195,10 @@ int run_bench(const std::vector<std::string>& argv) {
       r["elementwise_simd_vs_scalar"] = scalar / simd;
 
       const DenseKernel<P> k(p, layer.weight.data(), layer.bias.data(), layer.in, layer.out);
-      ScalarDense<P> s(p, layer);
+      // The same kernel, packing and active list on one float lane: what SIMD itself buys.
+      const DenseKernel<P, float> one_lane(p, layer.weight.data(), layer.bias.data(), layer.in,
+                                           layer.out);
+      NaiveDense<P> s(p, layer);
       std::vector<float> y(layer.out * row_count);
       // batch 1: one row at a time, averaged over the rows (latency of a single input)
       const double one = best_seconds(reps,
@@ -214,9 +221,15 @@ int run_bench(const std::vector<std::string>& argv) {
       r["dense_batch1_us"] = one * 1e6;
       r["dense_batch_us_per_row"] = many * 1e6;
       r["dense_batch_rows"] = row_count;
-      r["dense_scalar_us_per_row"] = scalar_row * 1e6;
+      const double packed_scalar_row =
+          best_seconds(reps,
+                       [&] { one_lane.forward_batch(d.images.data(), scalar_rows, y.data()); }) /
+          double(scalar_rows);
+      r["dense_naive_scalar_us_per_row"] = scalar_row * 1e6;
+      r["dense_packed_scalar_us_per_row"] = packed_scalar_row * 1e6;
       r["dense_gmac_s"] = macs_per_row / many / 1e9; // dense-equivalent (skipped zeros count)
-      r["dense_simd_vs_scalar"] = scalar_row / many;
+      r["dense_simd_vs_packed_scalar"] = packed_scalar_row / many;        // SIMD alone
+      r["dense_packed_vs_naive_scalar"] = scalar_row / packed_scalar_row; // packing alone
       rows.push_back(r);
     });
   }
@@ -238,18 +251,15 @@ int run_bench(const std::vector<std::string>& argv) {
       evals.push_back(
           {{"method", c.name}, {"images", n}, {"seconds", t}, {"accuracy", res.accuracy}});
     }
-    const MlpInference net(d.model, configs()[4].spec); // lmul M=7, the package default
-    std::vector<float> logits(d.model.output_size()), probs(logits.size());
+    // What the package's predict does: the plan's pass with every product's error, and an
+    // exact pass for the per-layer activation errors.
+    ModelSession session(std::make_unique<Mlp>(d.model));
+    const MulPlan plan(configs()[4].spec); // lmul M=7, the package default
     const std::size_t k = std::min<std::size_t>(quick ? 10 : 1000, d.n_images);
     const double t = best_seconds(reps,
                                   [&] {
-                                    for (std::size_t i = 0; i < k; ++i) {
-                                      ErrorAccumulator errors;
-                                      net.logits_with_errors(d.images.data() + i * kMnistPixels,
-                                                             logits.data(), errors);
-                                      softmax(logits.data(), logits.size(), probs.data());
-                                      errors.finish();
-                                    }
+                                    for (std::size_t i = 0; i < k; ++i)
+                                      session.predict(d.images.data() + i * kMnistPixels, plan);
                                   }) /
                      double(k);
     out["predict_with_errors_us"] = t * 1e6;
@@ -272,16 +282,17 @@ int run_bench(const std::vector<std::string>& argv) {
               out["inputs"].get<std::string>().c_str(),
               out["dense_layer"].get<std::string>().c_str());
   std::printf("| method | elementwise Mprod/s | SIMD/scalar | dense batch 1 us | dense batch %zu "
-              "us/row | dense GMAC/s | SIMD/scalar | vs exact "
-              "|\n|---|---:|---:|---:|---:|---:|---:|---:|\n",
+              "us/row | dense GMAC/s | dense SIMD / packed scalar | dense packed / naive scalar "
+              "| vs exact |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n",
               row_count);
   for (const auto& r : rows)
-    std::printf("| %s | %.0f | %.1fx | %.2f | %.2f | %.1f | %.1fx | %.2fx |\n",
+    std::printf("| %s | %.0f | %.1fx | %.2f | %.2f | %.1f | %.1fx | %.1fx | %.2fx |\n",
                 r["method"].get<std::string>().c_str(),
                 r["elementwise_simd_mproducts_s"].get<double>(),
                 r["elementwise_simd_vs_scalar"].get<double>(), r["dense_batch1_us"].get<double>(),
                 r["dense_batch_us_per_row"].get<double>(), r["dense_gmac_s"].get<double>(),
-                r["dense_simd_vs_scalar"].get<double>(), r["dense_vs_exact"].get<double>());
+                r["dense_simd_vs_packed_scalar"].get<double>(),
+                r["dense_packed_vs_naive_scalar"].get<double>(), r["dense_vs_exact"].get<double>());
   if (out.contains("evaluate")) {
     std::printf("\n| method | full test set (s) | accuracy |\n|---|---:|---:|\n");
     for (const auto& e : out["evaluate"])

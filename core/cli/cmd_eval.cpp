@@ -4,7 +4,6 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <climits>
 #include <cstdio>
 #include <filesystem>
 #include <map>
@@ -18,16 +17,20 @@
 #include "args.hpp"
 #include "command.hpp"
 #include "lmul/idx.hpp"
+#include "lmul/model_metadata.hpp"
+#include "lmul/plan.hpp"
 #include "lmul/safetensors.hpp"
-#include "lmul/train.hpp"
+#include "lmul/worker_pool.hpp"
 #include "mnist_data.hpp"
 
 namespace {
 
 const char* const kUsage = R"(usage: lmul eval --model FILE [options]
+       lmul eval --model FILE --plan PLAN [options]
+       lmul eval --model FILE --which-layer [--method NAME] [options]
        lmul eval --finetuned FILE|DIR[,FILE|DIR...] [options]
 
-Accuracy on the MNIST test set for exact fp32 and for float, lmul and lmul-formula at
+Accuracy on the MNIST test set for exact fp32 and for float, lmul, lmul-formula and mitchell at
 M = 1..10 (E = 8) and the E4M3 / E5M2 presets, with the time each method took and how many
 predictions differ from exact. Prints a markdown table (or JSON) on stdout, progress on stderr.
 
@@ -37,8 +40,24 @@ metadata) and its base model (from its metadata: the path as recorded, else the 
 name next to the fine-tuned one); one table row per model: base and fine-tuned accuracy, exact
 and at that multiplier.
 
+With --plan: accuracy under one multiplier plan (a multiplier per layer and per kind of
+product), next to exact. PLAN is comma-separated entries:
+  SPEC | all=SPEC | linear=SPEC | attention=SPEC | layerN=SPEC | NAME=SPEC
+where SPEC is METHOD[:FORMAT][:ROUNDING] (METHOD exact, float, lmul, lmul-formula, mitchell;
+FORMAT E<e>M<m>, M<m> or fp32, bf16, fp16, e5m2, e4m3; ROUNDING nearest or truncate; left out:
+E8M7 nearest), layers count from 0 or go by name (fc1, fc2, ...); a layer's entry wins over its
+kind's, a kind's over the rest. Examples: lmul:M3   layer0=lmul:E8M2,layer1=exact
+linear=exact,attention=lmul:E8M3 (transformers: the paper's L-Mul attention).
+
+With --which-layer: which layer matters? For M = 1..10 (E = 8) and the E4M3 / E5M2 presets,
+accuracy with the approximate multiplier (--method, default lmul) in exactly one layer and
+exact products everywhere else, for each layer, and in every layer.
+
 options:
   --model FILE        .safetensors MLP
+  --plan PLAN         evaluate this plan (see above)
+  --which-layer       the one-layer-at-a-time table (see above)
+  --method NAME       the approximate multiplier of --which-layer (default lmul)
   --finetuned LIST    fine-tuned .safetensors files or folders, comma-separated
   --rounding MODE     operand rounding: nearest (default) or truncate (not with --finetuned)
   --json              print JSON instead of markdown
@@ -51,10 +70,8 @@ struct Row {
   lmul::MulSpec spec;
   lmul::EvalResult result;
   std::size_t differ = 0;
+  lmul::MulPlan plan() const { return lmul::MulPlan(spec); }
 };
-
-const lmul::Method kApprox[] = {lmul::Method::float_, lmul::Method::lmul,
-                                lmul::Method::lmul_formula};
 
 std::string percent(double x) { return lmul::cli::format("%.2f %%", 100.0 * x); }
 std::string seconds(double s) { return lmul::cli::format("%.2f s", s); }
@@ -78,7 +95,7 @@ TestImages load_test_images(const lmul::cli::Args& args) {
   return {std::move(set), n};
 }
 
-// Evaluates every job (a multiplier `spec` on the model `model_of(job)`) on the test images,
+// Evaluates every job (the model `model_of(job)` under the plan `job.plan()`) on the test images,
 // as many at a time as the pool has threads, with a progress line on a terminal. Returns the
 // wall time in seconds.
 template <class Job, class ModelOf>
@@ -89,14 +106,15 @@ double evaluate_jobs(std::vector<Job>& jobs, ModelOf model_of, const TestImages&
   std::atomic<std::size_t> finished{0};
   const auto start = std::chrono::steady_clock::now();
   pool.run(jobs.size(), [&](std::size_t k) {
-    const lmul::MlpInference net(model_of(jobs[k]), jobs[k].spec);
+    const lmul::MlpInference net(model_of(jobs[k]), jobs[k].plan());
     jobs[k].result =
         lmul::evaluate(net, test.set.images.pixels.data(), test.set.labels.data(), test.n);
     const std::size_t done = ++finished;
     if (tty) {
       const std::lock_guard<std::mutex> lock(report);
-      std::fprintf(stderr, "\r\033[Keval %zu/%zu  %-26s %s", done, jobs.size(),
-                   jobs[k].spec.describe().c_str(), percent(jobs[k].result.accuracy).c_str());
+      std::fprintf(stderr, "\r\033[Keval %zu/%zu  %-40s %s", done, jobs.size(),
+                   lmul::to_string(jobs[k].plan()).c_str(),
+                   percent(jobs[k].result.accuracy).c_str());
     }
   });
   if (tty)
@@ -121,6 +139,18 @@ std::string format_label(const lmul::FloatFormat& f) {
   return f.name();
 }
 
+// Passes whose logits were not finite, per row (NUMERICS.md section 3): counted as wrong.
+void print_nonfinite_note(const std::vector<Row>& rows) {
+  std::string note;
+  for (const Row& r : rows)
+    if (r.result.nonfinite)
+      note += lmul::cli::format("%s%s: %zu", note.empty() ? "" : ", ", r.spec.describe().c_str(),
+                                r.result.nonfinite);
+  if (!note.empty())
+    std::printf("\nForward passes that overflowed (inf or NaN logits, counted as wrong): %s.\n",
+                note.c_str());
+}
+
 void print_markdown(const std::string& model, const lmul::Mlp& mlp, std::size_t images,
                     lmul::Rounding rounding, const std::vector<Row>& rows, double wall) {
   std::string sizes;
@@ -131,13 +161,17 @@ void print_markdown(const std::string& model, const lmul::Mlp& mlp, std::size_t 
   const Row& exact = rows.front();
   std::printf("exact fp32: %s (%zu correct), %s\n\n", percent(exact.result.accuracy).c_str(),
               exact.result.correct, seconds(exact.result.seconds).c_str());
-  std::printf(
-      "| format | float | ≠ exact | time | lmul | ≠ exact | time | lmul-formula | ≠ exact | "
-      "time |\n|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n");
+  const std::vector<lmul::Method> methods = lmul::approximate_methods();
+  std::string head = "| format ", rule = "|---";
+  for (lmul::Method m : methods) {
+    head += lmul::cli::format("| %s | ≠ exact | time ", lmul::to_string(m));
+    rule += "|--:|--:|--:";
+  }
+  std::printf("%s|\n%s|\n", head.c_str(), rule.c_str());
   std::size_t k = 1;
   for (const auto& f : sweep_formats()) {
     std::printf("| %s ", format_label(f).c_str());
-    for (std::size_t m = 0; m < 3; ++m, ++k)
+    for (std::size_t m = 0; m < methods.size(); ++m, ++k)
       std::printf("| %s | %zu | %s ", percent(rows[k].result.accuracy).c_str(), rows[k].differ,
                   seconds(rows[k].result.seconds).c_str());
     std::printf("|\n");
@@ -145,6 +179,7 @@ void print_markdown(const std::string& model, const lmul::Mlp& mlp, std::size_t 
   std::printf("\n≠ exact: test images whose predicted digit differs from the exact network's. "
               "Whole table: %.1f s wall clock.\n",
               wall);
+  print_nonfinite_note(rows);
 }
 
 void print_json(const std::string& model, const lmul::Mlp& mlp, std::size_t images,
@@ -160,6 +195,7 @@ void print_json(const std::string& model, const lmul::Mlp& mlp, std::size_t imag
                        {"accuracy", r.result.accuracy},
                        {"correct", r.result.correct},
                        {"differ_from_exact", r.differ},
+                       {"nonfinite", r.result.nonfinite},
                        {"seconds", r.result.seconds}});
   const nlohmann::json out = {{"model", model},     {"sizes", mlp.sizes()},
                               {"images", images},   {"rounding", lmul::to_string(rounding)},
@@ -169,10 +205,13 @@ void print_json(const std::string& model, const lmul::Mlp& mlp, std::size_t imag
 }
 
 int run_finetuned(const lmul::cli::Args& args);
+int run_plan(const lmul::cli::Args& args);
+int run_which_layer(const lmul::cli::Args& args);
 
 int run(const std::vector<std::string>& argv) {
-  const lmul::cli::Args args(argv, {"help", "json"},
-                             {"model", "finetuned", "rounding", "limit", "threads", "data"});
+  const lmul::cli::Args args(
+      argv, {"help", "json", "which-layer"},
+      {"model", "finetuned", "rounding", "limit", "threads", "data", "plan", "method"});
   if (args.has("help")) {
     std::fputs(kUsage, stdout);
     return 0;
@@ -182,6 +221,15 @@ int run(const std::vector<std::string>& argv) {
                                 "' (see lmul eval --help)");
   if (args.has("finetuned"))
     return run_finetuned(args);
+  if (args.has("plan") && args.has("which-layer"))
+    throw std::invalid_argument("--plan and --which-layer are separate tables: give one of them");
+  if (args.has("method") && !args.has("which-layer"))
+    throw std::invalid_argument("--method goes with --which-layer (with --plan, give the method "
+                                "in the plan, e.g. --plan lmul:M3)");
+  if (args.has("plan"))
+    return run_plan(args);
+  if (args.has("which-layer"))
+    return run_which_layer(args);
   if (!args.has("model"))
     throw std::invalid_argument("--model FILE (or --finetuned LIST) is required, e.g. --model "
                                 "models/mlp-784-128-10.safetensors");
@@ -197,7 +245,7 @@ int run(const std::vector<std::string>& argv) {
   std::vector<Row> rows;
   rows.push_back({lmul::MulSpec{lmul::Method::exact, lmul::FloatFormat(8, 23), rounding}, {}, 0});
   for (const auto& f : sweep_formats())
-    for (lmul::Method m : kApprox)
+    for (lmul::Method m : lmul::approximate_methods())
       rows.push_back({lmul::MulSpec{m, f, rounding}, {}, 0});
 
   lmul::WorkerPool pool(threads);
@@ -212,6 +260,147 @@ int run(const std::vector<std::string>& argv) {
     print_json(model_path, mlp, n, rounding, rows, wall, pool.size());
   else
     print_markdown(model_path, mlp, n, rounding, rows, wall);
+  return 0;
+}
+
+// ---- --plan and --which-layer ---------------------------------------------------------------
+
+std::vector<std::string> layer_names(const lmul::Network& net) {
+  std::vector<std::string> names;
+  for (const lmul::LayerInfo& l : net.describe())
+    names.push_back(l.name);
+  return names;
+}
+
+struct PlanRow {
+  lmul::MulPlan plan_;
+  lmul::EvalResult result;
+  std::size_t differ = 0;
+  lmul::MulPlan plan() const { return plan_; }
+};
+
+// Evaluates the rows (the first is the exact reference) and counts predictions that differ from
+// it. Returns the wall time.
+double evaluate_plans(std::vector<PlanRow>& rows, const lmul::Mlp& mlp, const TestImages& test,
+                      std::size_t threads) {
+  lmul::WorkerPool pool(threads);
+  const double wall = evaluate_jobs(
+      rows, [&](const PlanRow&) -> const lmul::Mlp& { return mlp; }, test, pool);
+  for (PlanRow& r : rows)
+    for (std::size_t i = 0; i < test.n; ++i)
+      r.differ += r.result.predictions[i] != rows.front().result.predictions[i];
+  return wall;
+}
+
+const lmul::MulSpec kExactSpec{lmul::Method::exact, lmul::FloatFormat(8, 23),
+                               lmul::Rounding::nearest};
+
+int run_plan(const lmul::cli::Args& args) {
+  if (!args.has("model"))
+    throw std::invalid_argument("--plan needs --model FILE");
+  if (args.has("rounding"))
+    throw std::invalid_argument("--plan carries its own rounding: e.g. --plan lmul:M3:truncate");
+  const std::string model_path = args.get("model");
+  const lmul::Mlp mlp = lmul::load_mlp_file(model_path);
+  check_mnist_shape(mlp, model_path);
+  const lmul::MulPlan plan = lmul::parse_plan(args.get("plan"), layer_names(mlp));
+  const TestImages test = load_test_images(args);
+  std::vector<PlanRow> rows = {{lmul::MulPlan(kExactSpec), {}, 0}, {plan, {}, 0}};
+  const double wall =
+      evaluate_plans(rows, mlp, test, std::size_t(args.get_int("threads", 2, 1, 256)));
+  const PlanRow& r = rows[1];
+  if (args.has("json")) {
+    const nlohmann::json out = {
+        {"model", model_path},           {"images", test.n},
+        {"plan", lmul::to_string(plan)}, {"exact_accuracy", rows[0].result.accuracy},
+        {"accuracy", r.result.accuracy}, {"correct", r.result.correct},
+        {"differ_from_exact", r.differ}, {"nonfinite", r.result.nonfinite},
+        {"seconds", r.result.seconds},   {"wall_seconds", wall}};
+    std::printf("%s\n", out.dump(2).c_str());
+    return 0;
+  }
+  std::printf("model %s, %zu test images\n\n| plan | accuracy | ≠ exact | non-finite | time |\n"
+              "|---|--:|--:|--:|--:|\n",
+              model_path.c_str(), test.n);
+  for (const PlanRow& row : rows)
+    std::printf("| `%s` | %s | %zu | %zu | %s |\n", lmul::to_string(row.plan_).c_str(),
+                percent(row.result.accuracy).c_str(), row.differ, row.result.nonfinite,
+                seconds(row.result.seconds).c_str());
+  return 0;
+}
+
+int run_which_layer(const lmul::cli::Args& args) {
+  if (!args.has("model"))
+    throw std::invalid_argument("--which-layer needs --model FILE");
+  const std::string model_path = args.get("model");
+  const lmul::Method method = lmul::parse_method(args.get("method", "lmul"));
+  if (method == lmul::Method::exact)
+    throw std::invalid_argument("--method must be an approximate multiplier, not exact");
+  const lmul::Rounding rounding = lmul::parse_rounding(args.get("rounding", "nearest"));
+  const lmul::Mlp mlp = lmul::load_mlp_file(model_path);
+  check_mnist_shape(mlp, model_path);
+  const std::vector<lmul::LayerInfo> layers = mlp.describe();
+  const TestImages test = load_test_images(args);
+
+  // Row 0: exact. Then per format: every layer, and each layer alone.
+  std::vector<PlanRow> rows = {{lmul::MulPlan(kExactSpec), {}, 0}};
+  const std::vector<lmul::FloatFormat> formats = sweep_formats();
+  for (const lmul::FloatFormat& f : formats) {
+    const lmul::MulSpec approx{method, f, rounding};
+    rows.push_back({lmul::MulPlan(approx), {}, 0});
+    for (std::size_t k = 0; k < layers.size(); ++k) {
+      lmul::MulPlan one(kExactSpec);
+      one.layers[k] = approx;
+      rows.push_back({one, {}, 0});
+    }
+  }
+  const double wall =
+      evaluate_plans(rows, mlp, test, std::size_t(args.get_int("threads", 2, 1, 256)));
+  const std::size_t per_format = layers.size() + 1;
+  if (args.has("json")) {
+    nlohmann::json table = nlohmann::json::array();
+    for (std::size_t i = 0; i < formats.size(); ++i) {
+      nlohmann::json cells = nlohmann::json::array();
+      for (std::size_t c = 0; c < per_format; ++c) {
+        const PlanRow& r = rows[1 + i * per_format + c];
+        cells.push_back({{"layer", c == 0 ? "all" : layers[c - 1].name},
+                         {"accuracy", r.result.accuracy},
+                         {"differ_from_exact", r.differ},
+                         {"nonfinite", r.result.nonfinite}});
+      }
+      table.push_back({{"format", formats[i].name()}, {"results", cells}});
+    }
+    const nlohmann::json out = {{"model", model_path},
+                                {"images", test.n},
+                                {"method", lmul::to_string(method)},
+                                {"rounding", lmul::to_string(rounding)},
+                                {"exact_accuracy", rows[0].result.accuracy},
+                                {"formats", table},
+                                {"wall_seconds", wall}};
+    std::printf("%s\n", out.dump(2).c_str());
+    return 0;
+  }
+  std::printf("model %s, %zu test images: %s (operand rounding %s) in one layer at a time, exact "
+              "products elsewhere; exact fp32 %s\n\n",
+              model_path.c_str(), test.n, lmul::to_string(method), lmul::to_string(rounding),
+              percent(rows[0].result.accuracy).c_str());
+  std::string head = "| format | every layer ", rule = "|---|--:";
+  for (const lmul::LayerInfo& l : layers) {
+    head += "| only " + l.name + " ";
+    rule += "|--:";
+  }
+  std::printf("%s|\n%s|\n", head.c_str(), rule.c_str());
+  for (std::size_t i = 0; i < formats.size(); ++i) {
+    std::printf("| %s ", format_label(formats[i]).c_str());
+    for (std::size_t c = 0; c < per_format; ++c) {
+      const PlanRow& r = rows[1 + i * per_format + c];
+      std::printf("| %s (%zu) ", percent(r.result.accuracy).c_str(), r.differ);
+    }
+    std::printf("|\n");
+  }
+  std::printf("\n(n): test images whose prediction differs from the exact network's. %zu "
+              "evaluations in %.1f s wall clock.\n",
+              rows.size(), wall);
   return 0;
 }
 
@@ -231,6 +420,7 @@ struct Job {
   std::string model;
   lmul::MulSpec spec;
   lmul::EvalResult result;
+  lmul::MulPlan plan() const { return lmul::MulPlan(spec); }
 };
 
 std::string file_name(const std::string& path) {
@@ -239,20 +429,13 @@ std::string file_name(const std::string& path) {
 
 std::string stem_of(const std::string& path) { return std::filesystem::path(path).stem().string(); }
 
-const std::string& meta(const lmul::SafetensorsContent& c, const std::string& path,
-                        const std::string& key) {
-  const auto it = c.metadata.find(key);
-  if (it == c.metadata.end())
-    throw std::invalid_argument(path + ": no '" + key +
-                                "' in the metadata (not made by lmul train --finetune?)");
-  return it->second;
-}
-
-int parse_int(const std::string& text, const std::string& what) {
-  long long v = 0;
-  if (!lmul::cli::parse_whole(text, v) || v < INT_MIN || v > INT_MAX)
-    throw std::invalid_argument(what + " is '" + text + "', not an integer");
-  return int(v);
+// The metadata of a model file; errors start with its path.
+lmul::ModelMetadata metadata_of(const lmul::SafetensorsContent& content, const std::string& path) {
+  try {
+    return lmul::ModelMetadata::from_map(content.metadata);
+  } catch (const std::invalid_argument& e) {
+    throw std::invalid_argument(path + ": " + e.what());
+  }
 }
 
 // Fine-tuned model files named by LIST: files as given, folders expanded to the .safetensors
@@ -274,7 +457,7 @@ std::vector<std::string> finetuned_files(const std::string& list) {
         continue;
       const auto bytes = lmul::read_file_bytes(e.path().string());
       const auto content = lmul::parse_safetensors(bytes.data(), bytes.size());
-      if (content.metadata.count("base_model"))
+      if (metadata_of(content, e.path().string()).finetuned())
         found.push_back(e.path().string());
     }
     if (found.empty())
@@ -320,13 +503,19 @@ int run_finetuned(const lmul::cli::Args& args) {
   for (const std::string& path : finetuned_files(args.get("finetuned"))) {
     const auto bytes = lmul::read_file_bytes(path);
     const auto content = lmul::parse_safetensors(bytes.data(), bytes.size());
+    const lmul::ModelMetadata md = metadata_of(content, path);
+    // What the table needs of a file lmul train --finetune made.
+    const char* const missing = !md.finetuned() ? "base_model"
+                                : !md.tuned     ? "method"
+                                : !md.training  ? "epochs"
+                                                : nullptr;
+    if (missing)
+      throw std::invalid_argument(path + ": no '" + missing +
+                                  "' in the metadata (not made by lmul train --finetune?)");
     Finetuned f;
     f.path = path;
-    f.base_recorded = meta(content, path, "base_model");
-    f.spec = lmul::MulSpec{lmul::parse_method(meta(content, path, "method")),
-                           lmul::FloatFormat(parse_int(meta(content, path, "E"), path + ": E"),
-                                             parse_int(meta(content, path, "M"), path + ": M")),
-                           lmul::parse_rounding(meta(content, path, "rounding"))};
+    f.base_recorded = md.base_model;
+    f.spec = *md.tuned;
     // The base: the recorded path, else the file of that name next to the fine-tuned model.
     f.base_path = f.base_recorded;
     if (!std::filesystem::exists(f.base_path)) {
@@ -337,17 +526,18 @@ int run_finetuned(const lmul::cli::Args& args) {
       f.base_path = sibling.string();
     }
     const auto base_bytes = lmul::read_file_bytes(f.base_path);
-    const auto recorded = content.metadata.find("base_fingerprint");
     f.base_changed =
-        recorded != content.metadata.end() && recorded->second != lmul::fingerprint(base_bytes);
+        !md.base_fingerprint.empty() && md.base_fingerprint != lmul::fingerprint(base_bytes);
     if (f.base_changed)
       std::fprintf(stderr,
                    "warning: %s is not the base model %s was fine-tuned from (its "
                    "fingerprint differs)\n",
                    f.base_path.c_str(), path.c_str());
-    f.recipe = lmul::fingerprint(base_bytes);
-    for (const char* key : {"epochs", "batch", "lr", "seed", "train_images"})
-      f.recipe += std::string(" ") + key + "=" + meta(content, path, key);
+    const lmul::TrainingRecipe& t = *md.training;
+    f.recipe = lmul::fingerprint(base_bytes) + " epochs=" + std::to_string(t.epochs) +
+               " batch=" + std::to_string(t.batch) + " lr=" + lmul::cli::format("%.17g", t.lr) +
+               " seed=" + std::to_string(t.seed) + " images=" + std::to_string(t.train_images) +
+               " holdout=" + std::to_string(t.holdout);
     load(path, bytes);
     load(f.base_path, base_bytes);
     f.base_exact = job(f.base_path, exact);

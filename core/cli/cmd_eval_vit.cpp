@@ -33,8 +33,9 @@ With --logits N: prints the exact fp32 logits of the first N test images as JSON
 
 options:
   --model FILE        .safetensors ViT
-  --methods LIST      comma-separated methods (default float,lmul,lmul-formula)
-  --formats LIST      comma-separated formats E<E>M<M> (default E8M1,E8M2,E8M3,E8M4,E4M3,E5M2)
+  --methods LIST      comma-separated methods of the registry (default float,lmul,lmul-formula)
+  --formats LIST      comma-separated formats: E<E>M<M>, M<M> (E = 8) or a preset (fp32, bf16,
+                      fp16, e5m2, e4m3); default E8M1,E8M2,E8M3,E8M4,e4m3,e5m2
   --rounding MODE     operand rounding: nearest (default) or truncate
   --logits N          print the exact logits of the first N test images (1..10000) and stop
   --json              print JSON instead of markdown
@@ -54,19 +55,6 @@ std::vector<std::string> split(const std::string& text) {
     if (!item.empty())
       items.push_back(item);
   return items;
-}
-
-lmul::FloatFormat parse_format(const std::string& text) {
-  int E = 0, M = 0;
-  char tail = 0;
-  if (std::sscanf(text.c_str(), "E%dM%d%c", &E, &M, &tail) != 2 || E < lmul::FloatFormat::kMinE ||
-      E > lmul::FloatFormat::kMaxE || M < lmul::FloatFormat::kMinM || M > lmul::FloatFormat::kMaxM)
-    throw std::invalid_argument("--formats: '" + text + "' is not a format E<E>M<M> with E in " +
-                                std::to_string(lmul::FloatFormat::kMinE) + ".." +
-                                std::to_string(lmul::FloatFormat::kMaxE) + " and M in " +
-                                std::to_string(lmul::FloatFormat::kMinM) + ".." +
-                                std::to_string(lmul::FloatFormat::kMaxM));
-  return lmul::FloatFormat(E, M);
 }
 
 std::string percent(double x) { return lmul::cli::format("%.2f %%", 100.0 * x); }
@@ -117,9 +105,15 @@ int run(const std::vector<std::string>& argv) {
   std::vector<lmul::Method> methods;
   for (const std::string& m : split(args.get("methods", "float,lmul,lmul-formula")))
     methods.push_back(lmul::parse_method(m));
+  // Formats as the plan grammar writes them (E8M3, M3, e4m3, bf16, ...).
   std::vector<lmul::FloatFormat> formats;
-  for (const std::string& f : split(args.get("formats", "E8M1,E8M2,E8M3,E8M4,E4M3,E5M2")))
-    formats.push_back(parse_format(f));
+  for (const std::string& f : split(args.get("formats", "E8M1,E8M2,E8M3,E8M4,e4m3,e5m2"))) {
+    try {
+      formats.push_back(lmul::parse_spec("float:" + f).format);
+    } catch (const std::invalid_argument& e) {
+      throw std::invalid_argument(std::string("--formats: ") + e.what());
+    }
+  }
   if (methods.empty() || formats.empty())
     throw std::invalid_argument("--methods and --formats need at least one entry each");
   const std::string path = args.get("model");

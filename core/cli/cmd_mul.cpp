@@ -28,7 +28,7 @@ fp32 products. Without operands on the command line, whitespace-separated operan
 from standard input.
 
 options:
-  --method NAME       exact, float, lmul (default) or lmul-formula
+  --method NAME       exact, float, lmul (default), lmul-formula or mitchell
   --M N               mantissa bits, 1..23 (default 7)
   --E N               exponent bits, 2..8 (default 8)
   --rounding MODE     operand rounding: nearest (default) or truncate

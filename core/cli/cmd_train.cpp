@@ -7,7 +7,7 @@
 
 #include "args.hpp"
 #include "command.hpp"
-#include "lmul/idx.hpp"
+#include "lmul/model_metadata.hpp"
 #include "lmul/safetensors.hpp"
 #include "lmul/train.hpp"
 #include "mnist_data.hpp"
@@ -154,9 +154,7 @@ int run(const std::vector<std::string>& argv) {
     base_fingerprint = lmul::fingerprint(bytes);
     const lmul::SafetensorsContent content = lmul::parse_safetensors(bytes.data(), bytes.size());
     mlp = lmul::mlp_from_tensors(content.tensors);
-    const auto it = content.metadata.find("test_accuracy_exact");
-    if (it != content.metadata.end())
-      base_accuracy = it->second;
+    base_accuracy = lmul::ModelMetadata::from_map(content.metadata).test_accuracy_exact;
     sizes = mlp.sizes();
     if (mlp.input_size() != lmul::kMnistPixels || mlp.output_size() != 10)
       throw std::invalid_argument(base_path + ": the model maps " + join(sizes, "-") +
@@ -230,33 +228,27 @@ int run(const std::vector<std::string>& argv) {
   const double acc_exact = accuracy(saved, exact_spec, test_split);
   const double acc_spec = approximate ? accuracy(saved, config.forward, test_split) : acc_exact;
   const std::string lr = short_double(config.lr);
-  std::map<std::string, std::string> meta{{"format", "pt"},
-                                          {"sizes", join(sizes, "-")},
-                                          {"seed", std::to_string(config.seed)},
-                                          {"epochs", std::to_string(config.epochs)},
-                                          {"batch", std::to_string(config.batch)},
-                                          {"lr", lr},
-                                          {"train_images", std::to_string(n)},
-                                          {"train_loss", fixed(result.epoch_loss.back(), 6)},
-                                          {"test_accuracy_exact", fixed(acc_exact, 4)},
-                                          {"trainer", "lmul train (lmul-wasm)"}};
-  const std::string adam = "Adam(lr=" + lr + ", betas=(0.9, 0.999), eps=1e-08), batch " +
-                           std::to_string(config.batch) + ", " + std::to_string(config.epochs) +
-                           " epochs, reshuffled every epoch, log-softmax + NLL (mean), inputs "
-                           "pixel/255";
-  if (holdout)
-    meta["holdout"] = "last " + std::to_string(holdout) + " training images not trained on";
+  lmul::ModelMetadata meta;
+  meta.format = "pt";
+  meta.sizes = join(sizes, "-");
+  meta.training =
+      lmul::TrainingRecipe{config.epochs, config.batch, config.lr, config.seed, n, holdout};
+  meta.train_loss = fixed(result.epoch_loss.back(), 6);
+  meta.test_accuracy_exact = fixed(acc_exact, 4);
+  meta.trainer = "lmul train (lmul-wasm)";
+  const std::string adam =
+      "Adam(lr=" + lr + ", betas=(0.9, 0.999), eps=1e-08), batch " + std::to_string(config.batch) +
+      ", " + std::to_string(config.epochs) +
+      " epochs, reshuffled every epoch, log-softmax + NLL (mean), inputs "
+      "pixel/255" +
+      (holdout ? ", the last " + std::to_string(holdout) + " training images held out" : "");
   if (approximate || finetune) {
-    meta["method"] = lmul::to_string(method);
-    meta["E"] = std::to_string(E);
-    meta["M"] = std::to_string(M);
-    meta["rounding"] = lmul::to_string(config.forward.rounding);
-    meta["spec"] = spec_name;
-    meta["test_accuracy_at_spec"] = fixed(acc_spec, 4);
-    meta["weights"] = round_weights ? "rounded to " + config.forward.format.name() + " (" +
-                                          lmul::to_string(config.forward.rounding) +
-                                          "), the operands inference at this spec uses"
-                                    : "fp32 as trained (inference at the spec rounds them)";
+    meta.tuned = config.forward;
+    meta.test_accuracy_at_spec = fixed(acc_spec, 4);
+    meta.weights = round_weights ? "rounded to " + config.forward.format.name() + " (" +
+                                       lmul::to_string(config.forward.rounding) +
+                                       "), the operands inference at this spec uses"
+                                 : "fp32 as trained (inference at the spec rounds them)";
   }
   const std::string forward_text =
       approximate ? "forward products by " + spec_name +
@@ -264,16 +256,15 @@ int run(const std::vector<std::string>& argv) {
                         "derivative of the exact product at the quantized operands)"
                   : "exact fp32 forward and backward";
   if (finetune) {
-    meta["base_model"] = base_path;
-    meta["base_fingerprint"] = base_fingerprint;
-    if (!base_accuracy.empty())
-      meta["base_test_accuracy_exact"] = base_accuracy;
-    meta["recipe"] = "fine-tuned from " + stem(base_path) + ": " + forward_text + "; fresh " + adam;
+    meta.base_model = base_path;
+    meta.base_fingerprint = base_fingerprint;
+    meta.base_test_accuracy_exact = base_accuracy;
+    meta.recipe = "fine-tuned from " + stem(base_path) + ": " + forward_text + "; fresh " + adam;
   } else {
-    meta["recipe"] = "ReLU MLP, PyTorch default nn.Linear init, " + adam +
-                     (approximate ? "; " + forward_text : "");
+    meta.recipe = "ReLU MLP, PyTorch default nn.Linear init, " + adam +
+                  (approximate ? "; " + forward_text : "");
   }
-  lmul::save_mlp_file(saved, out, meta);
+  lmul::save_mlp_file(saved, out, meta.to_map());
   std::fprintf(stderr, "%s in %.1f s; test accuracy exact %.2f %%",
                finetune ? "fine-tuned" : "trained", result.seconds, 100.0 * acc_exact);
   if (approximate)

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "args.hpp"
+#include "lmul/model_metadata.hpp"
 #include "lmul/safetensors.hpp"
 #include "lmul/vit_safetensors.hpp"
 #include "lmul/vit_train.hpp"
@@ -134,9 +135,7 @@ int run_train_vit(const std::vector<std::string>& argv) {
     } catch (const std::invalid_argument& e) {
       throw std::invalid_argument(base_path + ": " + e.what());
     }
-    const auto it = content.metadata.find("test_accuracy_exact");
-    if (it != content.metadata.end())
-      base_accuracy = it->second;
+    base_accuracy = ModelMetadata::from_map(content.metadata).test_accuracy_exact;
   } else {
     VitConfig c;
     c.width = get_size(args, "width", c.width, 4096);
@@ -230,17 +229,13 @@ int run_train_vit(const std::vector<std::string>& argv) {
       ", " + std::to_string(config.epochs) +
       " epochs, reshuffled every epoch, random shifts up to " + std::to_string(config.shift) +
       " pixels, cross-entropy (mean), inputs pixel/255";
-  std::map<std::string, std::string> meta{{"format", "pt"},
-                                          {"seed", std::to_string(config.seed)},
-                                          {"epochs", std::to_string(config.epochs)},
-                                          {"batch", std::to_string(config.batch)},
-                                          {"lr", lr},
-                                          {"train_images", std::to_string(n)},
-                                          {"train_loss", fixed(result.epoch_loss.back(), 6)},
-                                          {"test_accuracy_exact", fixed(acc_exact, 4)},
-                                          {"trainer", "lmul train --arch vit (lmul-wasm)"}};
-  if (holdout)
-    meta["holdout"] = "last " + std::to_string(holdout) + " training images not trained on";
+  ModelMetadata meta;
+  meta.arch = "vit"; // save_vit adds the architecture's own keys
+  meta.format = "pt";
+  meta.training = TrainingRecipe{config.epochs, config.batch, config.lr, config.seed, n, holdout};
+  meta.train_loss = fixed(result.epoch_loss.back(), 6);
+  meta.test_accuracy_exact = fixed(acc_exact, 4);
+  meta.trainer = "lmul train --arch vit (lmul-wasm)";
   const std::string forward_text =
       approximate
           ? "forward products (" + std::string(to_string(products)) + ") by " + spec.describe() +
@@ -249,26 +244,22 @@ int run_train_vit(const std::vector<std::string>& argv) {
   double acc_spec = acc_exact;
   if (approximate) {
     acc_spec = test_accuracy(config.forward);
-    meta["method"] = to_string(method);
-    meta["E"] = std::to_string(E);
-    meta["M"] = std::to_string(M);
-    meta["rounding"] = to_string(spec.rounding);
-    meta["spec"] = spec_name;
-    meta["products"] = to_string(products);
-    meta["test_accuracy_at_spec"] = fixed(acc_spec, 4);
-    meta["weights"] = "fp32 as trained (inference at the spec rounds them)";
+    meta.tuned = spec;
+    if (products != Products::all)
+      meta.tuned_plan = lmul::to_string(config.forward);
+    meta.test_accuracy_at_spec = fixed(acc_spec, 4);
+    meta.weights = "fp32 as trained (inference at the spec rounds them)";
   }
   if (finetune) {
-    meta["base_model"] = base_path;
-    meta["base_fingerprint"] = base_fingerprint;
-    if (!base_accuracy.empty())
-      meta["base_test_accuracy_exact"] = base_accuracy;
-    meta["recipe"] = "fine-tuned from " + base_stem + ": " + forward_text + "; fresh " + recipe;
+    meta.base_model = base_path;
+    meta.base_fingerprint = base_fingerprint;
+    meta.base_test_accuracy_exact = base_accuracy;
+    meta.recipe = "fine-tuned from " + base_stem + ": " + forward_text + "; fresh " + recipe;
   } else {
-    meta["recipe"] =
+    meta.recipe =
         "ViT " + arch + ", timm init, " + recipe + (approximate ? "; " + forward_text : "");
   }
-  save_vit_file(vit, out, meta);
+  save_vit_file(vit, out, meta.to_map());
   std::fprintf(stderr, "%s in %.1f s; test accuracy exact %.2f %%",
                finetune ? "fine-tuned" : "trained", result.seconds, 100.0 * acc_exact);
   if (approximate)

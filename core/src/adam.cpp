@@ -1,3 +1,5 @@
+// Adam's update (adam.hpp): SIMD over whole batches of parameters; the tail does the same float
+// operations one value at a time.
 #include "lmul/adam.hpp"
 
 #include <cmath>

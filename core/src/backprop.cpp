@@ -1,3 +1,4 @@
+// The loss and the MLP's forward and backward pass of backprop.hpp.
 #include "lmul/backprop.hpp"
 
 #include <algorithm>

@@ -23,22 +23,18 @@ float round_to_format(double x, const FloatFormat& f, Rounding rounding) {
     return static_cast<float>(x); // inf, NaN and signed zeros pass through
   double a = std::fabs(x);
   if (a >= static_cast<double>(f.min_normal())) {
-    // Normal range of F: keep M of double's 52 fraction bits (integer carry is exact).
-    const int drop = 52 - f.M();
-    uint64_t u = bits_of(a);
-    if (rounding == Rounding::nearest)
-      u += (uint64_t(1) << (drop - 1)) - 1 + ((u >> drop) & 1);
-    u &= ~((uint64_t(1) << drop) - 1);
-    a = double_of(u);
+    // Normal range of F: keep M of double's 52 fraction bits (an integer carry is exact).
+    const uint64_t lsb = uint64_t(1) << (52 - f.M());
+    const uint64_t u = bits_of(a);
+    a = double_of(rounding == Rounding::nearest ? round_half_even_bits(u, lsb) : u & ~(lsb - 1));
     if (a > static_cast<double>(f.max_finite()))
       a = (f.E() == 8 && rounding == Rounding::nearest) ? std::numeric_limits<double>::infinity()
                                                         : static_cast<double>(f.max_finite());
   } else {
-    // Subnormal range of F: a fixed quantum 2^(emin - M). Adding 2^(emin - M + 52) makes the
-    // hardware round to it (nearest-even); truncation steps back when that rounded up.
+    // Subnormal range of F: a fixed quantum 2^(emin - M); truncation steps back when the
+    // nearest-even rounding went up.
     const double quantum = std::ldexp(1.0, f.min_exponent() - f.M());
-    const double magic = std::ldexp(1.0, f.min_exponent() - f.M() + 52);
-    double r = (a + magic) - magic;
+    double r = round_with_magic(a, quantum * kMagicScale<double>);
     if (rounding == Rounding::truncate && r > a)
       r -= quantum;
     a = r;
@@ -59,8 +55,8 @@ float quantize(float x, const FloatFormat& f, Rounding rounding) {
 
 Quantizer::Quantizer(const FloatFormat& f, Rounding r)
     : format_(f), rounding_(r), drop_(f.dropped_bits()), low_mask_(int32_t((1u << drop_) - 1)),
-      sub_magic_(std::ldexp(1.0f, f.min_exponent() - f.M() + 23)),
-      sub_quantum_(std::ldexp(1.0f, f.min_exponent() - f.M())) {}
+      subnormal_magic_(std::ldexp(1.0f, f.min_exponent() - f.M()) * float(kMagicScale<float>)),
+      subnormal_quantum_(std::ldexp(1.0f, f.min_exponent() - f.M())) {}
 
 Rounding parse_rounding(const std::string& s) {
   if (s == "nearest")

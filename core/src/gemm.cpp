@@ -1,3 +1,5 @@
+// The GEMM of gemm.hpp: A and B are packed into zero-padded panels per cache block, then a
+// register tile of kRows x kCols outputs adds its products in increasing k.
 #include "lmul/gemm.hpp"
 
 #include <algorithm>

@@ -3,20 +3,25 @@
 namespace lmul {
 
 namespace {
-using Kernels = std::variant<DenseKernel<ExactMul>, DenseKernel<FloatMul>, DenseKernel<LMul>,
-                             DenseKernel<LMulFormula>>;
-Kernels make_kernel(const MulSpec& spec, const float* W, const float* bias, std::size_t in,
-                    std::size_t out) {
-  return with_policy(spec, [&](const auto& p) -> Kernels {
-    return DenseKernel<std::decay_t<decltype(p)>>(p, W, bias, in, out);
-  });
+using Kernels = decltype(detail::kernel_variant(static_cast<Policies*>(nullptr)));
+Kernels make_kernel(const MulSpec& spec) {
+  return with_policy(
+      spec, [&](const auto& p) -> Kernels { return DenseKernel<std::decay_t<decltype(p)>>(p); });
 }
 } // namespace
 
-DenseLayer::DenseLayer(const MulSpec& spec, const float* W, const float* bias, std::size_t in,
-                       std::size_t out)
-    : spec_(spec), kernel_(make_kernel(spec, W, bias, in, out)) {}
+DenseLayer::DenseLayer(const MulSpec& spec) : spec_(spec), kernel_(make_kernel(spec)) {}
 
+DenseLayer::DenseLayer(const MulSpec& spec, const float* W, const float* bias, std::size_t in,
+                       std::size_t out, WeightLayout layout)
+    : DenseLayer(spec) {
+  assign(W, bias, in, out, layout);
+}
+
+void DenseLayer::assign(const float* W, const float* bias, std::size_t in, std::size_t out,
+                        WeightLayout layout) {
+  std::visit([&](auto& k) { k.assign(W, bias, in, out, layout); }, kernel_);
+}
 std::size_t DenseLayer::in() const {
   return std::visit([](const auto& k) { return k.in(); }, kernel_);
 }
@@ -28,6 +33,15 @@ void DenseLayer::forward(const float* x, float* y) const {
 }
 void DenseLayer::forward_batch(const float* X, std::size_t n, float* Y) const {
   std::visit([&](const auto& k) { k.forward_batch(X, n, Y); }, kernel_);
+}
+std::string DenseLayer::packing() const {
+  return std::visit([](const auto& k) { return k.packing(); }, kernel_);
+}
+std::vector<PathCount> DenseLayer::path_counts() const {
+  return std::visit([](const auto& k) { return k.path_counts(); }, kernel_);
+}
+std::size_t DenseLayer::bytes() const {
+  return std::visit([](const auto& k) { return k.bytes(); }, kernel_);
 }
 
 void multiply_elementwise(const MulSpec& spec, const float* a, const float* b, float* out,

@@ -58,36 +58,75 @@ std::vector<std::size_t> Mlp::sizes() const {
 std::size_t Mlp::input_size() const { return layers_.empty() ? 0 : layers_.front().in; }
 std::size_t Mlp::output_size() const { return layers_.empty() ? 0 : layers_.back().out; }
 
-MlpInference::MlpInference(const Mlp& mlp, const MulSpec& spec) : mlp_(&mlp), spec_(spec) {
+std::vector<LayerInfo> Mlp::describe() const {
+  std::vector<LayerInfo> info;
+  for (std::size_t k = 0; k < layers_.size(); ++k)
+    info.push_back(
+        {"fc" + std::to_string(k + 1), ProductKind::linear, layers_[k].in * layers_[k].out});
+  return info;
+}
+
+std::unique_ptr<PreparedNetwork> Mlp::prepare(const MulPlan& plan) const {
+  return std::make_unique<MlpInference>(*this, plan);
+}
+
+void check_plan_layers(const MulPlan& plan, std::size_t layers) {
+  for (const auto& entry : plan.layers)
+    if (entry.first >= layers)
+      throw std::invalid_argument("plan: there is no layer " + std::to_string(entry.first) +
+                                  "; this network's layers are 0.." + std::to_string(layers - 1));
+}
+
+MlpInference::MlpInference(const Mlp& mlp, const MulPlan& plan) : mlp_(&mlp), plan_(plan) {
   if (mlp.layers().empty())
     throw std::invalid_argument("MlpInference needs an MLP with at least one layer");
+  check_plan_layers(plan, mlp.layers().size());
   std::size_t widest = 0;
-  for (const auto& l : mlp.layers()) {
-    layers_.emplace_back(spec, l.weight.data(), l.bias.data(), l.in, l.out);
+  for (std::size_t k = 0; k < mlp.layers().size(); ++k) {
+    const LinearParams& l = mlp.layers()[k];
+    layers_.emplace_back(plan.spec_for(k, ProductKind::linear), l.weight.data(), l.bias.data(),
+                         l.in, l.out);
     widest = std::max({widest, l.in, l.out});
   }
   a_.resize(widest);
   b_.resize(widest);
 }
 
-void MlpInference::logits(const float* x, float* logits) const {
-  const auto& layers = mlp_->layers();
+// Runs the layers, calling on_layer(k, input, output) after layer k (before its ReLU).
+template <class OnLayer>
+void MlpInference::run(const float* x, float* logits, OnLayer on_layer) const {
   const float* in = x;
   for (std::size_t k = 0; k < layers_.size(); ++k) {
     const bool last = k + 1 == layers_.size();
     float* out = last ? logits : (in == a_.data() ? b_.data() : a_.data());
     layers_[k].forward(in, out);
+    on_layer(k, in, out);
     if (!last)
-      for (std::size_t o = 0; o < layers[k].out; ++o)
-        out[o] = out[o] > 0.0f ? out[o] : 0.0f;
+      for (std::size_t o = 0; o < layers_[k].out(); ++o)
+        out[o] = out[o] < 0.0f ? 0.0f : out[o]; // NaN stays NaN
     in = out;
   }
+}
+
+void MlpInference::logits(const float* x, float* logits) const {
+  run(x, logits, [](std::size_t, const float*, const float*) {});
 }
 
 void MlpInference::logits_batch(const float* X, std::size_t n, float* logits) const {
   const std::size_t in = mlp_->input_size(), out = mlp_->output_size();
   for (std::size_t r = 0; r < n; ++r)
     this->logits(X + r * in, logits + r * out);
+}
+
+std::size_t MlpInference::bytes() const {
+  std::size_t b = (a_.capacity() + b_.capacity() + broadcast_.capacity() + approx_.capacity() +
+                   exact_.capacity()) *
+                  sizeof(float);
+  for (const DenseLayer& l : layers_)
+    b += l.bytes();
+  for (const auto& c : columns_)
+    b += c.capacity() * sizeof(float);
+  return b;
 }
 
 const std::vector<float>& MlpInference::columns(std::size_t k) const {
@@ -105,36 +144,35 @@ const std::vector<float>& MlpInference::columns(std::size_t k) const {
   return columns_[k];
 }
 
-void MlpInference::logits_with_errors(const float* x, float* logits,
-                                      ErrorAccumulator& errors) const {
-  const auto& layers = mlp_->layers();
-  const MulSpec exact_spec{Method::exact, spec_.format, spec_.rounding};
+void MlpInference::logits_traced(const float* x, float* logits, ForwardTrace& trace,
+                                 bool products) const {
+  trace.layers.clear();
+  trace.layers.resize(layers_.size());
+  trace.attention.clear();
   broadcast_.resize(a_.size());
   approx_.resize(a_.size());
   exact_.resize(a_.size());
-  const float* in = x;
-  for (std::size_t k = 0; k < layers_.size(); ++k) {
-    const LinearParams& l = layers[k];
+  run(x, logits, [&](std::size_t k, const float* in, const float* out) {
+    const LinearParams& l = mlp_->layers()[k];
+    LayerTrace& t = trace.layers[k];
+    t.output.assign(out, out + l.out);
+    if (!products)
+      return;
+    const MulSpec& spec = layers_[k].spec();
+    const MulSpec exact_spec{Method::exact, spec.format, spec.rounding};
     const std::vector<float>& cols = columns(k);
     for (std::size_t i = 0; i < l.in; ++i) {
       if (in[i] == 0.0f) {
-        errors.add_zeros(l.out);
+        t.products.add_zeros(l.out);
         continue;
       }
       std::fill(broadcast_.begin(), broadcast_.begin() + l.out, in[i]);
       const float* w = cols.data() + i * l.out;
-      multiply_elementwise(spec_, w, broadcast_.data(), approx_.data(), l.out);
+      multiply_elementwise(spec, w, broadcast_.data(), approx_.data(), l.out);
       multiply_elementwise(exact_spec, w, broadcast_.data(), exact_.data(), l.out);
-      errors.add(approx_.data(), exact_.data(), l.out);
+      t.products.add(approx_.data(), exact_.data(), l.out);
     }
-    const bool last = k + 1 == layers_.size();
-    float* out = last ? logits : (in == a_.data() ? b_.data() : a_.data());
-    layers_[k].forward(in, out);
-    if (!last)
-      for (std::size_t o = 0; o < l.out; ++o)
-        out[o] = out[o] > 0.0f ? out[o] : 0.0f;
-    in = out;
-  }
+  });
 }
 
 void softmax(const float* logits, std::size_t n, float* probs) {
@@ -174,10 +212,17 @@ int argmax(const float* v, std::size_t n) {
   return best;
 }
 
-EvalResult evaluate(const MlpInference& net, const uint8_t* images, const uint8_t* labels,
-                    std::size_t n, const std::function<bool(std::size_t, std::size_t)>& progress) {
+int predicted_class(const float* logits, std::size_t n) {
+  for (std::size_t i = 0; i < n; ++i)
+    if (!std::isfinite(logits[i]))
+      return -1;
+  return argmax(logits, n);
+}
+
+EvalResult evaluate(const PreparedNetwork& net, std::size_t in, std::size_t classes,
+                    const uint8_t* images, const uint8_t* labels, std::size_t n,
+                    const std::function<bool(std::size_t, std::size_t)>& progress) {
   const auto start = std::chrono::steady_clock::now();
-  const std::size_t in = net.mlp().input_size(), classes = net.mlp().output_size();
   float table[256];
   for (int p = 0; p < 256; ++p)
     table[p] = pixel_to_input(uint8_t(p));
@@ -192,9 +237,10 @@ EvalResult evaluate(const MlpInference& net, const uint8_t* images, const uint8_
     for (std::size_t i = 0; i < in; ++i)
       x[i] = table[img[i]];
     net.logits(x.data(), logits.data());
-    const int predicted = argmax(logits.data(), classes);
-    r.predictions.push_back(uint8_t(predicted));
+    const int predicted = predicted_class(logits.data(), classes);
+    r.predictions.push_back(predicted < 0 ? kNonFinitePrediction : uint8_t(predicted));
     r.correct += predicted == int(labels[k]);
+    r.nonfinite += predicted < 0;
     ++r.total;
   }
   if (progress && r.total == n)

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <stdexcept>
 
 #include "lmul/format.hpp"
 #include "lmul/kernels.hpp"
@@ -59,7 +60,7 @@ std::vector<double> histogram_edges() {
 }
 
 ErrorAccumulator::ErrorAccumulator(bool keep_median)
-    : keep_median_(keep_median), counts_(kBins, 0) {}
+    : keep_median_(keep_median), counts_(kBins, 0), by_bin_(keep_median ? kBins : 0) {}
 
 void ErrorAccumulator::add(float approx, float exact) { add(&approx, &exact, 1); }
 
@@ -86,13 +87,17 @@ void ErrorAccumulator::add(const float* approx, const float* exact, std::size_t 
     sum_signed_ += signed_rel;
     max_ = std::max(max_, rel);
     const float rel_f = static_cast<float>(rel);
-    ++counts_[bin(rel_f)];
+    const int b = bin(rel_f);
+    ++counts_[b];
     if (keep_median_)
-      rel_.push_back(rel_f);
+      by_bin_[b].push_back(rel_f);
   }
 }
 
 void ErrorAccumulator::merge(const ErrorAccumulator& o) {
+  if (keep_median_ && !o.keep_median_ && o.count_ > 0)
+    throw std::logic_error("ErrorAccumulator::merge: the median needs every relative error, "
+                           "and the other accumulator did not keep them");
   count_ += o.count_;
   zeros_ += o.zeros_;
   nonfinite_ += o.nonfinite_;
@@ -101,7 +106,32 @@ void ErrorAccumulator::merge(const ErrorAccumulator& o) {
   max_ = std::max(max_, o.max_);
   for (int k = 0; k < kBins; ++k)
     counts_[k] += o.counts_[k];
-  rel_.insert(rel_.end(), o.rel_.begin(), o.rel_.end());
+  if (keep_median_)
+    for (int k = 0; k < kBins && k < int(o.by_bin_.size()); ++k)
+      by_bin_[k].insert(by_bin_[k].end(), o.by_bin_[k].begin(), o.by_bin_[k].end());
+}
+
+// The median of the relative errors: the middle one, or the mean of the two middle ones, found
+// by a selection within the bin where the cumulative counts reach the middle.
+double ErrorAccumulator::median() const {
+  std::size_t k = (count_ - 1) / 2; // the lower middle one (0-based)
+  int b = 0;
+  while (k >= by_bin_[b].size()) {
+    k -= by_bin_[b].size();
+    ++b;
+  }
+  std::vector<float> v(by_bin_[b]);
+  std::nth_element(v.begin(), v.begin() + std::ptrdiff_t(k), v.end());
+  const double lower = v[k];
+  if (count_ % 2 == 1)
+    return lower;
+  // The upper middle one: the smallest above it in this bin, or the smallest of the next
+  // nonempty bin.
+  if (k + 1 < v.size())
+    return 0.5 * (lower + *std::min_element(v.begin() + std::ptrdiff_t(k) + 1, v.end()));
+  while (by_bin_[++b].empty()) {
+  }
+  return 0.5 * (lower + *std::min_element(by_bin_[b].begin(), by_bin_[b].end()));
 }
 
 ErrorStats ErrorAccumulator::finish() const {
@@ -116,15 +146,8 @@ ErrorStats ErrorAccumulator::finish() const {
     s.mean = sum_ / double(count_);
     s.bias = sum_signed_ / double(count_);
   }
-  if (keep_median_ && !rel_.empty()) {
-    std::vector<float> v(rel_);
-    const std::size_t mid = v.size() / 2;
-    std::nth_element(v.begin(), v.begin() + mid, v.end());
-    double m = v[mid];
-    if (v.size() % 2 == 0) // average of the two middle values
-      m = 0.5 * (m + *std::max_element(v.begin(), v.begin() + mid));
-    s.median = m;
-  }
+  if (keep_median_ && count_ > 0)
+    s.median = median();
   return s;
 }
 

@@ -1,3 +1,4 @@
+// The training loop of train.hpp: init, shuffled mini-batches, MlpBackprop, Adam, progress.
 #include "lmul/train.hpp"
 
 #include <algorithm>

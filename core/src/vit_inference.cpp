@@ -20,9 +20,14 @@ struct VitInference::Scratch {
   std::vector<float> lhs, rhs, approx, exact;
 };
 
+std::unique_ptr<PreparedNetwork> Vit::prepare(const MulPlan& plan) const {
+  return std::make_unique<VitInference>(*this, plan);
+}
+
 VitInference::VitInference(const Vit& vit, const MulPlan& plan)
     : vit_(&vit), plan_(plan), scratch_(std::make_unique<Scratch>()) {
   vit.validate();
+  check_plan_layers(plan, vit.describe().size());
   const VitConfig& c = vit.config;
   const auto dense = [&](std::size_t index, const LinearParams& l) {
     linear_.emplace_back(plan.spec_for(index, ProductKind::linear), l.weight.data(), l.bias.data(),
@@ -55,15 +60,29 @@ VitInference::VitInference(const Vit& vit, const MulPlan& plan)
 
 VitInference::~VitInference() = default;
 
-void VitInference::logits(const float* x, float* logits) const { forward(x, logits, nullptr); }
+std::size_t VitInference::bytes() const {
+  const Scratch& s = *scratch_;
+  std::size_t b = 0;
+  for (const std::vector<float>* v : {&s.patch, &s.x, &s.a, &s.qkv, &s.s, &s.p, &s.y, &s.f, &s.g,
+                                      &s.lhs, &s.rhs, &s.approx, &s.exact})
+    b += v->capacity() * sizeof(float);
+  for (const DenseLayer& l : linear_)
+    b += l.bytes();
+  return b;
+}
 
-void VitInference::logits_traced(const float* x, float* logits, ForwardTrace& trace) const {
-  const std::size_t layers = vit_->describe().size();
-  trace = ForwardTrace{};
-  trace.layers.resize(layers);
+void VitInference::logits(const float* x, float* logits) const {
+  forward(x, logits, nullptr, false);
+}
+
+void VitInference::logits_traced(const float* x, float* logits, ForwardTrace& trace,
+                                 bool products) const {
+  trace.layers.clear();
+  trace.layers.resize(vit_->describe().size());
+  trace.attention.clear();
   trace.heads = vit_->config.heads;
   trace.patches = vit_->config.patches();
-  forward(x, logits, &trace);
+  forward(x, logits, &trace, products);
 }
 
 namespace {
@@ -80,7 +99,8 @@ void add_errors(const MulSpec& spec, const float* lhs, const float* rhs, std::si
 }
 } // namespace
 
-void VitInference::forward(const float* image, float* logits, ForwardTrace* trace) const {
+void VitInference::forward(const float* image, float* logits, ForwardTrace* trace,
+                           bool products) const {
   const Vit& vit = *vit_;
   const VitConfig& c = vit.config;
   Scratch& s = *scratch_;
@@ -98,6 +118,8 @@ void VitInference::forward(const float* image, float* logits, ForwardTrace* trac
       return;
     LayerTrace& t = trace->layers[index];
     t.output.insert(t.output.end(), out, out + rows * l.out);
+    if (!products)
+      return;
     s.rhs.resize(l.weight.size());
     for (std::size_t r = 0; r < rows; ++r) {
       for (std::size_t o = 0; o < l.out; ++o)
@@ -147,7 +169,7 @@ void VitInference::forward(const float* image, float* logits, ForwardTrace* trac
       tm.output.assign(s.a.begin(), s.a.begin() + Tq * D);
       // Per head: every (query, key, component) triple once, for each of the two products.
       const std::size_t n = Tq * T * d;
-      for (std::size_t h = 0; h < H; ++h) {
+      for (std::size_t h = 0; products && h < H; ++h) {
         s.lhs.resize(n);
         s.rhs.resize(n);
         for (std::size_t i = 0, e = 0; i < Tq; ++i)
@@ -188,39 +210,6 @@ void VitInference::forward(const float* image, float* logits, ForwardTrace* trac
 
   layer_norm(x, D, vit.norm.weight.data(), vit.norm.bias.data(), c.norm_eps, s.a.data());
   linear(vit_head_index(c), linear_.back(), vit.head, s.a.data(), 1, logits);
-}
-
-EvalResult evaluate(const VitInference& net, const uint8_t* images, const uint8_t* labels,
-                    std::size_t n, const std::function<bool(std::size_t, std::size_t)>& progress) {
-  const auto start = std::chrono::steady_clock::now();
-  const VitConfig& c = net.vit().config;
-  const std::size_t in = c.pixels(), classes = c.classes;
-  float table[256];
-  for (int p = 0; p < 256; ++p)
-    table[p] = pixel_to_input(uint8_t(p));
-  std::vector<float> x(in), logits(classes);
-  EvalResult r;
-  r.predictions.reserve(n);
-  constexpr std::size_t kProgressEvery = 100;
-  for (std::size_t k = 0; k < n; ++k) {
-    if (progress && k % kProgressEvery == 0 && k > 0 && !progress(k, n))
-      break;
-    const uint8_t* img = images + k * in;
-    for (std::size_t i = 0; i < in; ++i)
-      x[i] = table[img[i]];
-    net.logits(x.data(), logits.data());
-    const bool finite =
-        std::all_of(logits.begin(), logits.end(), [](float v) { return std::isfinite(v); });
-    const int predicted = finite ? argmax(logits.data(), classes) : 255;
-    r.predictions.push_back(uint8_t(predicted));
-    r.correct += predicted == int(labels[k]);
-    ++r.total;
-  }
-  if (progress && r.total == n)
-    progress(n, n);
-  r.accuracy = r.total ? double(r.correct) / double(r.total) : 0.0;
-  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  return r;
 }
 
 } // namespace lmul

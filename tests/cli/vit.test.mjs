@@ -76,6 +76,7 @@ test('lmul train --arch vit and lmul eval-vit: bad options name the option and t
   rejects(['train', '--arch', 'vit', '--hidden', '64'], /^lmul train: error: unknown option --hidden\n$/);
   rejects(['eval-vit'], /^lmul eval-vit: error: --model FILE is required/);
   rejects(['eval-vit', '--model', mlp], /a ViT file needs the __metadata__ key 'arch'/);
-  rejects(['eval-vit', '--model', mlp, '--formats', 'E9M2'], /--formats: 'E9M2' is not a format/);
+  rejects(['eval-vit', '--model', mlp, '--formats', 'E9M2'], /--formats: plan 'float:E9M2': bad format 'E9M2': E must be 2\.\.8/);
+  rejects(['eval-vit', '--model', mlp, '--methods', 'lmul,fast'], /method must be one of .*got 'fast'|'fast'/);
   rejects(['eval-vit', '--model', path.join(dir, 'none.safetensors')], /cannot open '.*none\.safetensors'/);
 });

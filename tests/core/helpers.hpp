@@ -3,8 +3,10 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "lmul/format.hpp"
@@ -90,10 +92,17 @@ inline std::vector<lmul::FloatFormat> all_formats() {
   return f;
 }
 
-constexpr lmul::Method kApproxMethods[] = {lmul::Method::float_, lmul::Method::lmul,
-                                           lmul::Method::lmul_formula};
-constexpr lmul::Method kAllMethods[] = {lmul::Method::exact, lmul::Method::float_,
-                                        lmul::Method::lmul, lmul::Method::lmul_formula};
+// Every method of the registry, and every one but exact.
+inline const std::vector<lmul::Method> kAllMethods = lmul::all_methods();
+inline const std::vector<lmul::Method> kApproxMethods = lmul::approximate_methods();
+
+// A float as "0x3fc00000 (1.5)", for failure messages.
+inline std::string hex(float x) {
+  char s[48];
+  std::snprintf(s, sizeof s, "0x%08x (%.9g)", lmul::bits_of(x), double(x));
+  return s;
+}
+inline std::string hex(double x) { return hex(static_cast<float>(x)); }
 constexpr lmul::Rounding kRoundings[] = {lmul::Rounding::nearest, lmul::Rounding::truncate};
 
 } // namespace testing

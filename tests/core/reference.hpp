@@ -7,7 +7,10 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <stdexcept>
 #include <vector>
+
+#include "lmul/mul_spec.hpp"
 
 namespace ref {
 
@@ -128,7 +131,8 @@ inline bool lmul_prepare(const Format& f, double a, double b, double& out, LMulO
   return false;
 }
 
-inline double lmul_adder(const Table& t, double a, double b) {
+// The integer adder with mantissa offset `offset` (lmul: 2^-l(M); mitchell: 0).
+inline double integer_adder(const Table& t, double a, double b, double offset) {
   const Format& f = t.fmt;
   double out;
   LMulOperands o;
@@ -137,7 +141,7 @@ inline double lmul_adder(const Table& t, double a, double b) {
   // The packed fields (exponent, mantissa) are added as one integer, so the mantissa sum s
   // (in units of 1) carries into the exponent once for s >= 1 and twice for s >= 2 (possible
   // when 2^-l(M) > 2^-M, i.e. M >= 4, and both mantissas are near their maximum).
-  const double s = o.xm + o.ym + std::ldexp(1.0, -l_of(f.M));
+  const double s = o.xm + o.ym + offset;
   int e = o.xe + o.ye;
   double v;
   if (s < 1.0) {
@@ -156,6 +160,11 @@ inline double lmul_adder(const Table& t, double a, double b) {
   return o.neg ? -v : v;
 }
 
+inline double lmul_adder(const Table& t, double a, double b) {
+  return integer_adder(t, a, b, std::ldexp(1.0, -l_of(t.fmt.M)));
+}
+inline double mitchell(const Table& t, double a, double b) { return integer_adder(t, a, b, 0.0); }
+
 inline double lmul_formula(const Table& t, double a, double b) {
   const Format& f = t.fmt;
   double out;
@@ -165,6 +174,18 @@ inline double lmul_formula(const Table& t, double a, double b) {
   const double v = std::ldexp(1.0 + o.xm + o.ym + std::ldexp(1.0, -l_of(f.M)), o.xe + o.ye);
   const double r = v < f.min_normal() ? 0.0 : t.round(v, true);
   return o.neg ? -r : r;
+}
+
+// The reference product of method m (operands already in F).
+inline double product(lmul::Method m, const Table& t, double a, double b) {
+  switch (m) {
+  case lmul::Method::exact: return static_cast<float>(a) * static_cast<float>(b);
+  case lmul::Method::floating: return float_product(t, a, b);
+  case lmul::Method::lmul: return lmul_adder(t, a, b);
+  case lmul::Method::lmul_formula: return lmul_formula(t, a, b);
+  case lmul::Method::mitchell: return mitchell(t, a, b);
+  }
+  throw std::logic_error("reference: unknown method");
 }
 
 } // namespace ref

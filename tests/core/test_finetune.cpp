@@ -11,6 +11,7 @@
 
 #include "helpers.hpp"
 #include "lmul/idx.hpp"
+#include "lmul/model_metadata.hpp"
 #include "lmul/random.hpp"
 #include "lmul/safetensors.hpp"
 #include "lmul/train.hpp"
@@ -27,7 +28,7 @@ const MulSpec kLMul2{Method::lmul, FloatFormat(8, 2), Rounding::nearest};
 const MulSpec kSpecs[] = {kLMul2,
                           {Method::lmul_formula, FloatFormat(8, 1), Rounding::truncate},
                           {Method::lmul, FloatFormat(5, 2), Rounding::nearest},
-                          {Method::float_, FloatFormat(4, 3), Rounding::nearest},
+                          {Method::floating, FloatFormat(4, 3), Rounding::nearest},
                           {Method::lmul, FloatFormat(8, 7), Rounding::truncate},
                           kExact};
 
@@ -465,20 +466,19 @@ TEST_SUITE("finetune") {
       const SafetensorsContent c = parse_safetensors(bytes.data(), bytes.size());
       const Mlp tuned = mlp_from_tensors(c.tensors);
       const Mlp base = load_mlp_file(root + s.base);
-      CHECK(c.metadata.at("base_model") == s.base);
-      CHECK(c.metadata.at("base_fingerprint") == fingerprint(read_file_bytes(root + s.base)));
-      CHECK(c.metadata.at("method") == to_string(s.spec.method));
-      CHECK(c.metadata.at("E") == std::to_string(s.spec.format.E()));
-      CHECK(c.metadata.at("M") == std::to_string(s.spec.format.M()));
-      CHECK(c.metadata.at("rounding") == to_string(s.spec.rounding));
-      for (const char* key : {"epochs", "lr", "seed", "batch", "train_images", "recipe"})
-        CHECK(!c.metadata.at(key).empty());
+      const ModelMetadata md = ModelMetadata::from_map(c.metadata);
+      CHECK(md.base_model == s.base);
+      CHECK(md.base_fingerprint == fingerprint(read_file_bytes(root + s.base)));
+      REQUIRE(md.tuned);
+      CHECK(md.tuned->describe() == s.spec.describe());
+      CHECK(md.training);
+      CHECK(!md.recipe.empty());
       CHECK(testing::same_bits(round_weights(tuned, s.spec), tuned));
       CHECK(!testing::same_bits(round_weights(base, s.spec), base));
       const double tuned_at_spec = accuracy(tuned, s.spec);
       CHECK(tuned_at_spec >= s.min_accuracy);
       CHECK(tuned_at_spec > accuracy(base, s.spec));
-      CHECK(std::fabs(std::stod(c.metadata.at("test_accuracy_at_spec")) - tuned_at_spec) < 5e-5);
+      CHECK(std::fabs(std::stod(md.test_accuracy_at_spec) - tuned_at_spec) < 5e-5);
     }
   }
 #endif

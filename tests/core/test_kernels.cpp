@@ -24,6 +24,17 @@ std::vector<float> operands(std::size_t n, uint64_t seed, bool with_specials) {
   return v;
 }
 
+// Runs one row through the kernel and returns the name of the path it took.
+template <class K> std::string path_of_row(const K& k, const float* x, float* y) {
+  const std::vector<PathCount> before = k.path_counts();
+  k.forward(x, y);
+  const std::vector<PathCount> after = k.path_counts();
+  for (std::size_t i = 0; i < after.size(); ++i)
+    if (after[i].rows != before[i].rows)
+      return after[i].name;
+  return "none";
+}
+
 std::vector<MulSpec> kernel_specs() {
   std::vector<MulSpec> specs;
   for (Method m : testing::kAllMethods)
@@ -144,54 +155,140 @@ TEST_SUITE("kernels") {
       struct Case {
         MulSpec spec;
         const std::vector<float>* weights;
-        int mode;
+        const char* packing; // the packing its weights get ("": none)
+        const char* row0;    // the path of row 0 (ordinary non-negative inputs)
       };
       const Case cases[] = {
-          {{Method::lmul, FloatFormat(8, 7), Rounding::nearest}, &W, 1},
-          {{Method::lmul, FloatFormat(8, 3), Rounding::truncate}, &Wz, 2},
-          {{Method::lmul, FloatFormat(8, 7), Rounding::nearest}, &Wbig, 1},
+          {{Method::lmul, FloatFormat(8, 7), Rounding::nearest}, &W, "pure", "pure/pure-unsigned"},
+          {{Method::lmul, FloatFormat(8, 3), Rounding::truncate}, &Wz, "masked", "masked/masked"},
+          {{Method::lmul, FloatFormat(8, 7), Rounding::nearest},
+           &Wbig,
+           "pure",
+           "pure/pure-unsigned"},
           {{Method::lmul, FloatFormat(4, 3), Rounding::nearest},
            &W,
-           2}, // E4M3: small weights flush
-          {{Method::lmul, FloatFormat(4, 3), Rounding::nearest}, &W4, 2},
-          {{Method::float_, FloatFormat(8, 7), Rounding::nearest}, &Wbig, 1},
+           "masked",
+           "masked/masked"}, // E4M3: small weights flush
+          {{Method::lmul, FloatFormat(4, 3), Rounding::nearest}, &W4, "masked", "masked/masked"},
+          {{Method::floating, FloatFormat(8, 7), Rounding::nearest},
+           &Wbig,
+           "quantized",
+           "quantized/narrow-e8"},
           {{Method::lmul, FloatFormat(8, 23), Rounding::nearest},
            &Wz,
-           0}, // no spare bit for the sign
-          {{Method::lmul_formula, FloatFormat(8, 7), Rounding::nearest}, &Wz, 1},
-          {{Method::lmul_formula, FloatFormat(8, 21), Rounding::nearest}, &Wbig, 1},
-          {{Method::lmul_formula, FloatFormat(8, 22), Rounding::nearest}, &W, 0},  // v not exact
-          {{Method::lmul_formula, FloatFormat(4, 3), Rounding::nearest}, &W, 2},   // flushing w
-          {{Method::lmul_formula, FloatFormat(4, 3), Rounding::truncate}, &W4, 2}, // saturates
-          {{Method::lmul_formula, FloatFormat(5, 2), Rounding::nearest}, &Wz, 2},
-          {{Method::lmul_formula, FloatFormat(7, 11), Rounding::nearest}, &Wtiny, 2},
-          {{Method::lmul_formula, FloatFormat(2, 1), Rounding::nearest}, &W4, 2},
-          {{Method::lmul_formula, FloatFormat(5, 21), Rounding::nearest}, &W, 2},
-          {{Method::lmul_formula, FloatFormat(5, 22), Rounding::nearest}, &W, 0}, // v not exact
-          {{Method::float_, FloatFormat(8, 10), Rounding::nearest}, &Wz, 1},
-          {{Method::float_, FloatFormat(8, 12), Rounding::nearest}, &W, 3},
-          {{Method::float_, FloatFormat(8, 22), Rounding::truncate}, &Wbig, 3}, // overflows
-          {{Method::float_, FloatFormat(8, 16), Rounding::nearest}, &Wtiny, 3}, // underflows
-          {{Method::float_, FloatFormat(7, 20), Rounding::nearest}, &Wtiny, 3},
-          {{Method::float_, FloatFormat(4, 23), Rounding::nearest}, &W4, 3}, // saturates
-          {{Method::float_, FloatFormat(8, 23), Rounding::nearest}, &Wz, 1}, // w * x
-          {{Method::float_, FloatFormat(8, 23), Rounding::truncate}, &Wbig, 1},
-          {{Method::float_, FloatFormat(5, 2), Rounding::nearest}, &W, 2},
-          {{Method::float_, FloatFormat(4, 3), Rounding::truncate}, &W, 2},
-          {{Method::float_, FloatFormat(4, 3), Rounding::nearest}, &W4, 2}, // saturates
-          {{Method::float_, FloatFormat(5, 10), Rounding::nearest}, &Wz, 2},
-          {{Method::float_, FloatFormat(7, 11), Rounding::nearest}, &Wtiny, 2},
-          {{Method::float_, FloatFormat(2, 1), Rounding::nearest}, &W4, 2},
-          {{Method::float_, FloatFormat(5, 12), Rounding::nearest}, &Wz, 3},
-          {{Method::exact, FloatFormat(8, 23), Rounding::nearest}, &W, 0},
+           "",
+           "general"}, // no spare bit for the sign
+          {{Method::lmul_formula, FloatFormat(8, 7), Rounding::nearest},
+           &Wz,
+           "exact-sum",
+           "exact-sum/exact-sum"},
+          {{Method::lmul_formula, FloatFormat(8, 21), Rounding::nearest},
+           &Wbig,
+           "exact-sum",
+           "exact-sum/exact-sum"},
+          {{Method::lmul_formula, FloatFormat(8, 22), Rounding::nearest},
+           &W,
+           "",
+           "general"}, // v not exact
+          {{Method::lmul_formula, FloatFormat(4, 3), Rounding::nearest},
+           &W,
+           "saturating",
+           "saturating/saturating"}, // flushing w
+          {{Method::lmul_formula, FloatFormat(4, 3), Rounding::truncate},
+           &W4,
+           "saturating",
+           "saturating/saturating"}, // saturates
+          {{Method::lmul_formula, FloatFormat(5, 2), Rounding::nearest},
+           &Wz,
+           "saturating",
+           "saturating/saturating"},
+          {{Method::lmul_formula, FloatFormat(7, 11), Rounding::nearest},
+           &Wtiny,
+           "saturating",
+           "saturating/saturating"},
+          {{Method::lmul_formula, FloatFormat(2, 1), Rounding::nearest},
+           &W4,
+           "saturating",
+           "saturating/saturating"},
+          {{Method::lmul_formula, FloatFormat(5, 21), Rounding::nearest},
+           &W,
+           "saturating",
+           "saturating/saturating"},
+          {{Method::lmul_formula, FloatFormat(5, 22), Rounding::nearest},
+           &W,
+           "",
+           "general"}, // v not exact
+          {{Method::floating, FloatFormat(8, 10), Rounding::nearest},
+           &Wz,
+           "quantized",
+           "quantized/narrow-e8"},
+          {{Method::floating, FloatFormat(8, 12), Rounding::nearest},
+           &W,
+           "quantized",
+           "quantized/wide"},
+          {{Method::floating, FloatFormat(8, 22), Rounding::truncate},
+           &Wbig,
+           "quantized",
+           "quantized/wide"}, // overflows
+          {{Method::floating, FloatFormat(8, 16), Rounding::nearest},
+           &Wtiny,
+           "quantized",
+           "quantized/wide"}, // underflows
+          {{Method::floating, FloatFormat(7, 20), Rounding::nearest},
+           &Wtiny,
+           "quantized",
+           "general"},
+          {{Method::floating, FloatFormat(4, 23), Rounding::nearest},
+           &W4,
+           "quantized",
+           "general"}, // saturates
+          {{Method::floating, FloatFormat(8, 23), Rounding::nearest},
+           &Wz,
+           "quantized",
+           "quantized/fp32"}, // w * x
+          {{Method::floating, FloatFormat(8, 23), Rounding::truncate},
+           &Wbig,
+           "quantized",
+           "quantized/fp32"},
+          {{Method::floating, FloatFormat(5, 2), Rounding::nearest},
+           &W,
+           "quantized",
+           "quantized/narrow"},
+          {{Method::floating, FloatFormat(4, 3), Rounding::truncate},
+           &W,
+           "quantized",
+           "quantized/narrow"},
+          {{Method::floating, FloatFormat(4, 3), Rounding::nearest},
+           &W4,
+           "quantized",
+           "quantized/narrow"}, // saturates
+          {{Method::floating, FloatFormat(5, 10), Rounding::nearest},
+           &Wz,
+           "quantized",
+           "quantized/narrow"},
+          {{Method::floating, FloatFormat(7, 11), Rounding::nearest},
+           &Wtiny,
+           "quantized",
+           "quantized/narrow"},
+          {{Method::floating, FloatFormat(2, 1), Rounding::nearest},
+           &W4,
+           "quantized",
+           "quantized/narrow"},
+          {{Method::floating, FloatFormat(5, 12), Rounding::nearest}, &Wz, "quantized", "general"},
+          {{Method::exact, FloatFormat(8, 23), Rounding::nearest}, &W, "", "general"},
       };
       for (const Case& c : cases)
         with_policy(c.spec, [&](const auto& p) {
           const DenseKernel<std::decay_t<decltype(p)>> k(p, c.weights->data(), bias.data(), in,
                                                          out);
-          CHECK_MESSAGE(k.packing_mode() == c.mode, c.spec.describe());
+          CHECK_MESSAGE(k.packing() == c.packing, c.spec.describe());
           std::vector<float> Y(out * rows), want(out);
-          k.forward_batch(X.data(), rows, Y.data());
+          std::vector<std::string> paths;
+          for (std::size_t r = 0; r < rows; ++r)
+            paths.push_back(path_of_row(k, X.data() + r * in, Y.data() + r * out));
+          CHECK_MESSAGE(paths[0] == c.row0, c.spec.describe());
+          CHECK_MESSAGE(paths[7] == "general", c.spec.describe()
+                                                   << ": an inf input took " << paths[7]);
           for (std::size_t r = 0; r < rows; ++r) {
             scalar::dense(p, c.weights->data(), bias.data(), in, out, X.data() + r * in,
                           want.data());

@@ -6,6 +6,7 @@
 #include "helpers.hpp"
 #include "lmul/kernels_scalar.hpp"
 #include "lmul/mlp.hpp"
+#include "lmul/predict.hpp"
 #include "lmul/random.hpp"
 
 using namespace lmul;
@@ -141,23 +142,25 @@ TEST_SUITE("mlp") {
     }
   }
 
-  TEST_CASE("logits_with_errors sees every product of the forward pass") {
+  TEST_CASE("logits_traced records every layer's output and every product of the pass") {
     const Mlp mlp = random_mlp({40, 24, 10}, 7);
     Rng rng(8);
     const auto x = sparse_input(40, rng);
     for (const MulSpec& s : specs()) {
       const MlpInference net(mlp, s);
-      ErrorAccumulator got(true), want(true);
+      ForwardTrace trace;
       std::vector<float> logits(10), plain(10);
-      net.logits_with_errors(x.data(), logits.data(), got);
+      net.logits_traced(x.data(), logits.data(), trace, true);
       net.logits(x.data(), plain.data());
       for (std::size_t o = 0; o < 10; ++o)
         REQUIRE(same(logits[o], plain[o]));
+      REQUIRE(trace.layers.size() == 2);
 
       // Reference: scalar products over the network's own activations, same visiting order.
       std::vector<float> act = x;
       for (std::size_t k = 0; k < mlp.layers().size(); ++k) {
         const LinearParams& l = mlp.layers()[k];
+        ErrorAccumulator want(true);
         for (std::size_t i = 0; i < l.in; ++i)
           for (std::size_t o = 0; o < l.out; ++o) {
             const float w = l.weight[o * l.in + i];
@@ -166,30 +169,115 @@ TEST_SUITE("mlp") {
             else
               want.add(multiply(w, act[i], s), w * act[i]);
           }
-        MulSpec one_layer = s;
         std::vector<float> y(l.out);
-        dense_forward(one_layer, l.weight.data(), l.bias.data(), l.in, l.out, act.data(), 1,
-                      y.data());
+        dense_forward(s, l.weight.data(), l.bias.data(), l.in, l.out, act.data(), 1, y.data());
+        CAPTURE(s.describe());
+        CAPTURE(k);
+        REQUIRE(trace.layers[k].output.size() == l.out);
+        for (std::size_t o = 0; o < l.out; ++o)
+          REQUIRE(same(trace.layers[k].output[o], y[o])); // before the ReLU
+        const ErrorStats g = trace.layers[k].products.finish(), w = want.finish();
+        CHECK(g.count + g.zeros + g.nonfinite == l.in * l.out);
+        CHECK(g.count == w.count);
+        CHECK(g.zeros == w.zeros);
+        CHECK(g.mean == w.mean);
+        CHECK(g.median == w.median);
+        CHECK(g.max == w.max);
+        CHECK(g.bias == w.bias);
+        CHECK(g.histogram.counts == w.histogram.counts);
+        if (s.method == Method::exact)
+          CHECK(g.max == 0.0);
         if (k + 1 < mlp.layers().size())
           for (auto& v : y)
             v = std::max(v, 0.0f);
         act = y;
       }
-      const ErrorStats g = got.finish(), w = want.finish();
+    }
+  }
+
+  TEST_CASE("a plan gives each layer its own multiplier") {
+    const Mlp mlp = random_mlp({30, 20, 16, 10}, 21);
+    Rng rng(22);
+    const auto x = sparse_input(30, rng);
+    const MulSpec exact{Method::exact, FloatFormat(8, 23), Rounding::nearest};
+    const MulSpec lmul2{Method::lmul, FloatFormat(8, 2), Rounding::nearest};
+    const MulSpec fp8{Method::floating, FloatFormat(4, 3), Rounding::truncate};
+    MulPlan plan(lmul2);
+    plan.layers[1] = fp8;
+    plan.layers[2] = exact;
+    const MlpInference net(mlp, plan);
+    CHECK(net.layer(0).spec() == lmul2);
+    CHECK(net.layer(1).spec() == fp8);
+    CHECK(net.layer(2).spec() == exact);
+    // The same network composed by hand from single-multiplier layers.
+    std::vector<float> act = x;
+    const MulSpec per_layer[] = {lmul2, fp8, exact};
+    for (std::size_t k = 0; k < 3; ++k) {
+      const LinearParams& l = mlp.layers()[k];
+      std::vector<float> y(l.out);
+      dense_forward(per_layer[k], l.weight.data(), l.bias.data(), l.in, l.out, act.data(), 1,
+                    y.data());
+      if (k < 2)
+        for (auto& v : y)
+          v = std::max(v, 0.0f);
+      act = y;
+    }
+    std::vector<float> logits(10);
+    net.logits(x.data(), logits.data());
+    for (std::size_t o = 0; o < 10; ++o)
+      CHECK(same(logits[o], act[o]));
+    // The attention entry does not matter to an MLP.
+    plan.attention = fp8;
+    std::vector<float> again(10);
+    MlpInference(mlp, plan).logits(x.data(), again.data());
+    CHECK(again == logits);
+
+    MulPlan bad(lmul2);
+    bad.layers[3] = exact;
+    CHECK_THROWS_WITH_AS(MlpInference(mlp, bad),
+                         "plan: there is no layer 3; this network's layers are 0..2",
+                         std::invalid_argument);
+    const std::vector<LayerInfo> layers = mlp.describe();
+    REQUIRE(layers.size() == 3);
+    CHECK(layers[0].name == "fc1");
+    CHECK(layers[2].name == "fc3");
+    CHECK(layers[1].products == 20 * 16);
+    CHECK(layers[1].kind == ProductKind::linear);
+  }
+
+  TEST_CASE("an overflowing forward pass is not a prediction: predict and evaluate say so") {
+    // Finite weights: the first layer's sums reach inf (3e38 + 3e38 in fp32), the second layer
+    // adds +inf and -inf: NaN logits (NUMERICS.md section 3). Before, argmax of all-NaN logits
+    // said 0, and evaluate counted such passes as correct for label 0.
+    LinearParams l1{2, 2, {3e38f, 3e38f, 3e38f, 3e38f}, {0, 0}};
+    LinearParams l2{2, 3, {1, -1, -1, 1, 1, -1}, {0, 0, 0}};
+    const Mlp mlp({l1, l2});
+    for (const MulSpec& s : {MulSpec{Method::exact, FloatFormat(8, 23), Rounding::nearest},
+                             MulSpec{Method::lmul, FloatFormat(8, 7), Rounding::nearest},
+                             MulSpec{Method::floating, FloatFormat(8, 3), Rounding::nearest}}) {
       CAPTURE(s.describe());
-      CHECK(g.count + g.zeros + g.nonfinite == 40 * 24 + 24 * 10);
-      CHECK(g.count == w.count);
-      CHECK(g.zeros == w.zeros);
-      CHECK(g.zeros > 0);
-      CHECK(g.mean == w.mean);
-      CHECK(g.median == w.median);
-      CHECK(g.max == w.max);
-      CHECK(g.bias == w.bias);
-      CHECK(g.histogram.counts == w.histogram.counts);
-      if (s.method == Method::exact)
-        CHECK(g.max == 0.0);
-      else
-        CHECK(g.max > 0.0);
+      const MlpInference net(mlp, s);
+      const float x[2] = {1.0f, 1.0f};
+      float logits[3];
+      net.logits(x, logits);
+      CHECK(std::isnan(logits[0]));
+      CHECK(std::isnan(logits[1]));
+      CHECK(std::isnan(logits[2]));
+      CHECK(predicted_class(logits, 3) == -1);
+
+      const Prediction p = predict(mlp.describe(), net, nullptr, x, 3, PredictOptions{false});
+      CHECK(p.digit == -1);
+      CHECK(p.nonfinite_layer == 0); // the first layer's outputs are already inf
+      CHECK(p.nonfinite_logits == std::vector<int>{0, 1, 2});
+
+      // evaluate: a non-finite pass is wrong even where NaN logits would have "won" digit 0.
+      const uint8_t images[4] = {255, 255, 0, 0};
+      const uint8_t labels[2] = {0, 0};
+      const EvalResult r = evaluate(net, images, labels, 2);
+      CHECK(r.nonfinite == 1);
+      CHECK(r.correct == 1); // only the blank image (all-zero logits: digit 0)
+      CHECK(r.predictions[0] == kNonFinitePrediction);
+      CHECK(r.predictions[1] == 0);
     }
   }
 

@@ -52,6 +52,50 @@ TEST_SUITE("models") {
     CHECK(accuracy(mlp, kExact).accuracy >= 0.970);
   }
 
+  TEST_CASE("MNIST pixels take each method's packed path in the first layer, every row") {
+    // Pixels are in [0, 1] and the seed model's weights are small and nonzero, so each policy's
+    // fastest product applies to every image; a fast path that silently stopped being taken
+    // fails here.
+    const Mlp mlp = load_mlp_file(kSeedModel);
+    const LinearParams& l = mlp.layers().front();
+    const std::size_t n = 1000;
+    std::vector<float> X(n * l.in), y(l.out);
+    for (std::size_t k = 0; k < X.size(); ++k)
+      X[k] = pixel_to_input(test_set().images.pixels[k]);
+    struct Case {
+      Method method;
+      int E, M;
+      const char* path;
+    };
+    const Case cases[] = {
+        {Method::lmul, 8, 7, "pure/pure-unsigned"},
+        {Method::lmul, 8, 1, "pure/pure-unsigned"},
+        {Method::lmul, 4, 3, "masked/masked"}, // small weights flush in E4M3
+        {Method::mitchell, 8, 7, "pure/pure-unsigned"},
+        {Method::mitchell, 8, 3, "pure/pure-unsigned"},
+        {Method::mitchell, 5, 2, "masked/masked"},
+        {Method::lmul_formula, 8, 7, "exact-sum/exact-sum"},
+        {Method::lmul_formula, 4, 3, "saturating/saturating"},
+        {Method::floating, 8, 7, "quantized/narrow-e8"},
+        {Method::floating, 8, 23, "quantized/fp32"},
+        {Method::floating, 4, 3, "quantized/narrow"},
+        {Method::floating, 8, 16, "quantized/wide"},
+        {Method::exact, 8, 23, "general"},
+    };
+    for (const Case& c : cases) {
+      const MulSpec spec{c.method, FloatFormat(c.E, c.M), Rounding::nearest};
+      const DenseLayer layer(spec, l.weight.data(), l.bias.data(), l.in, l.out);
+      for (std::size_t r = 0; r < n; ++r)
+        layer.forward(X.data() + r * l.in, y.data());
+      uint64_t taken = 0;
+      for (const PathCount& p : layer.path_counts())
+        if (p.name == c.path)
+          taken = p.rows;
+      CHECK_MESSAGE(taken == n, spec.describe() << ": " << taken << " of " << n << " rows took "
+                                                << std::string(c.path));
+    }
+  }
+
   TEST_CASE("shipped files carry their recipe") {
     const auto bytes = read_file_bytes(kSeedModel);
     const SafetensorsContent c = parse_safetensors(bytes.data(), bytes.size());
@@ -70,7 +114,7 @@ TEST_SUITE("models") {
     const Mlp back = load_mlp_file(path);
     std::remove(path.c_str());
     for (const MulSpec& spec :
-         {kExact, kLMul7, MulSpec{Method::float_, FloatFormat(4, 3), Rounding::nearest},
+         {kExact, kLMul7, MulSpec{Method::floating, FloatFormat(4, 3), Rounding::nearest},
           MulSpec{Method::lmul_formula, FloatFormat(8, 2), Rounding::truncate}}) {
       const EvalResult a = accuracy(original, spec), b = accuracy(back, spec);
       CHECK_MESSAGE(a.predictions == b.predictions, spec.describe());

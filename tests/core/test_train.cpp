@@ -148,7 +148,7 @@ TEST_SUITE("train") {
       const MatrixView B{bt.data(), k, n, 1, k};
       for (const MulSpec& spec :
            {kExact, MulSpec{Method::lmul, FloatFormat(8, 3), Rounding::nearest},
-            MulSpec{Method::float_, FloatFormat(4, 3), Rounding::truncate}}) {
+            MulSpec{Method::floating, FloatFormat(4, 3), Rounding::truncate}}) {
         const auto want = reference_gemm(spec, A, B, {});
         const auto want_acc = reference_gemm(spec, A, B, c0);
         for (WorkerPool* p : {static_cast<WorkerPool*>(nullptr), &pool}) {

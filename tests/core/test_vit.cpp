@@ -57,7 +57,7 @@ std::vector<MulPlan> test_plans() {
   std::vector<MulPlan> plans{exact_plan(),
                              MulPlan(MulSpec{Method::lmul, FloatFormat(8, 3), Rounding::nearest})};
   MulPlan attention_only = exact_plan();
-  attention_only.attention = MulSpec{Method::float_, FloatFormat(4, 3), Rounding::nearest};
+  attention_only.attention = MulSpec{Method::floating, FloatFormat(4, 3), Rounding::nearest};
   plans.push_back(attention_only);
   MulPlan linear_only = exact_plan();
   linear_only.linear = MulSpec{Method::lmul_formula, FloatFormat(8, 2), Rounding::truncate};
@@ -66,7 +66,7 @@ std::vector<MulPlan> test_plans() {
   layers.layers[vit_layer_index(1, BlockLayer::scores)] =
       MulSpec{Method::lmul, FloatFormat(8, 1), Rounding::truncate};
   layers.layers[vit_layer_index(0, BlockLayer::fc2)] = kExact;
-  layers.layers[0] = MulSpec{Method::float_, FloatFormat(8, 2), Rounding::nearest};
+  layers.layers[0] = MulSpec{Method::floating, FloatFormat(8, 2), Rounding::nearest};
   plans.push_back(layers);
   return plans;
 }
@@ -178,7 +178,7 @@ TEST_SUITE("vit") {
       net.logits(x.data(), plain.data());
       ForwardTrace trace;
       trace.attention.resize(9); // reset by the call
-      net.logits_traced(x.data(), traced.data(), trace);
+      net.logits_traced(x.data(), traced.data(), trace, true);
       for (std::size_t c = 0; c < plain.size(); ++c)
         CHECK(same(plain[c], traced[c]));
       REQUIRE(trace.layers.size() == layers.size());
@@ -222,7 +222,7 @@ TEST_SUITE("vit") {
     VitConfig c = small_config();
     Vit vit = random_vit(c, 25);
     std::mt19937_64 rng(26);
-    const std::size_t n = 250; // evaluate() reports progress every 100 images
+    const std::size_t n = 500; // evaluate() reports progress every 250 images
     std::vector<uint8_t> images(n * c.pixels()), labels(n);
     for (auto& p : images)
       p = uint8_t(rng() % 256);

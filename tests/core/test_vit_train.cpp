@@ -127,7 +127,7 @@ TEST_SUITE("vit_train") {
     // quantized operands: what vit_train.hpp says backprop computes.
     const MulSpec lmul2{Method::lmul, FloatFormat(8, 2), Rounding::nearest};
     MulPlan attention_only = exact_plan();
-    attention_only.attention = MulSpec{Method::float_, FloatFormat(5, 2), Rounding::truncate};
+    attention_only.attention = MulSpec{Method::floating, FloatFormat(5, 2), Rounding::truncate};
     MulPlan mixed(lmul2);
     mixed.layers[vit_layer_index(1, BlockLayer::scores)] =
         MulSpec{Method::lmul_formula, FloatFormat(8, 3), Rounding::nearest};
@@ -158,11 +158,11 @@ TEST_SUITE("vit_train") {
     const MulSpec lmul2{Method::lmul, FloatFormat(8, 2), Rounding::nearest};
     std::vector<MulPlan> plans{exact_plan(), MulPlan(lmul2)};
     MulPlan attention_only = exact_plan();
-    attention_only.attention = MulSpec{Method::float_, FloatFormat(4, 3), Rounding::nearest};
+    attention_only.attention = MulSpec{Method::floating, FloatFormat(4, 3), Rounding::nearest};
     plans.push_back(attention_only);
     MulPlan mixed(MulSpec{Method::lmul_formula, FloatFormat(8, 1), Rounding::truncate});
     mixed.layers[vit_layer_index(0, BlockLayer::mix)] = lmul2;
-    mixed.layers[0] = MulSpec{Method::float_, FloatFormat(5, 2), Rounding::nearest};
+    mixed.layers[0] = MulSpec{Method::floating, FloatFormat(5, 2), Rounding::nearest};
     plans.push_back(mixed);
 
     VitConfig c = tiny_config(Activation::gelu);

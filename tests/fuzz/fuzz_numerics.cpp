@@ -4,8 +4,9 @@
 // Input layout:
 //   byte 0   E: below 224 it selects 2 + b % 7; from 224 on one of kBadE (invalid values)
 //   byte 1   M: below 224 it selects 1 + b % 23; from 224 on one of kBadM
-//   byte 2   bit 0 rounding (1: truncate), bits 1-2 method, bit 3 "scaled" operands (their
-//            exponents are mapped into F's range, so boundaries of small formats are hit often)
+//   byte 2   bit 0 rounding (1: truncate), bits 1-2 and 4 method (kMethods[(b1-2 | b4 << 2) % 5]),
+//            bit 3 "scaled" operands (their exponents are mapped into F's range, so boundaries
+//            of small formats are hit often)
 //   byte 3   dense layer shape: in = 1 + (b & 15), out = 1 + (b >> 4)
 //   rest     little-endian fp32 words: the operand pool
 //
@@ -16,7 +17,7 @@
 //  - quantize: equals the reference for both roundings, is idempotent, monotonic, keeps the
 //    sign, and is the identity at F(8,23); the SIMD Quantizer equals it bit for bit;
 //  - round_to_format on arbitrary doubles equals the reference;
-//  - multiply() for all four methods equals the reference (NaN by class), is commutative and
+//  - multiply() for every method equals the reference (NaN by class), is commutative and
 //    signs by XOR; every policy's SIMD product equals its scalar product;
 //  - error_stats (NUMERICS.md section 4): counts of pairs, zeros and non-finite exact products,
 //    the maximum relative error and every histogram bin equal a plain recount (bins found by a
@@ -47,7 +48,8 @@ constexpr int kBadE[16] = {0,  1,  9,  10,  -1,  -2,   16,      31,
                            32, 33, 64, 255, 256, -255, INT_MIN, INT_MAX};
 constexpr int kBadM[16] = {0,  -1, 24,  25,  26,  31,   32,      52,
                            53, 64, 255, -23, -24, 1000, INT_MIN, INT_MAX};
-constexpr Method kMethods[] = {Method::exact, Method::float_, Method::lmul, Method::lmul_formula};
+constexpr Method kMethods[] = {Method::exact, Method::floating, Method::lmul, Method::lmul_formula,
+                               Method::mitchell};
 
 // NaN == NaN (product NaN payloads are not part of the contract), otherwise bit for bit.
 bool same(float a, float b) {
@@ -109,8 +111,9 @@ struct Ref {
     e = ex - 1 + bias();
     f = int64_t(std::ldexp(m * 2.0 - 1.0, M)); // exact: x has M fraction bits
   }
-  // The adder from its definition: P = Pa + Pb - B * 2^M + 2^(M - l), read back as fields.
-  float lmul(float a, float b) const {
+  // The adder from its definition: P = Pa + Pb - B * 2^M + offset, read back as fields
+  // (lmul: offset 2^(M - l); mitchell: 0).
+  float adder(float a, float b, bool with_offset) const {
     float out;
     if (special(a, b, out))
       return out;
@@ -118,7 +121,8 @@ struct Ref {
     fields(a, ea, fa);
     fields(b, eb, fb);
     const int64_t one = int64_t(1) << M;
-    const int64_t P = ea * one + fa + eb * one + fb - int64_t(bias()) * one + (one >> l());
+    const int64_t P =
+        ea * one + fa + eb * one + fb - int64_t(bias()) * one + (with_offset ? one >> l() : 0);
     const bool neg = std::signbit(a) != std::signbit(b);
     double v;
     if (P < one) // exponent field below 1: underflow
@@ -145,10 +149,13 @@ struct Ref {
       return a * b;
     const float qa = quantize(a, nearest), qb = quantize(b, nearest);
     switch (m) {
-    case Method::float_: return static_cast<float>(round(double(qa) * double(qb), true));
-    case Method::lmul: return lmul(qa, qb);
-    default: return lmul_formula(qa, qb);
+    case Method::exact: return a * b;
+    case Method::floating: return static_cast<float>(round(double(qa) * double(qb), true));
+    case Method::lmul: return adder(qa, qb, true);
+    case Method::lmul_formula: return lmul_formula(qa, qb);
+    case Method::mitchell: return adder(qa, qb, false);
     }
+    std::abort(); // a method the reference does not know: the fuzzer reports the crash
   }
 };
 
@@ -392,7 +399,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
   const int E = eb < 224 ? 2 + eb % 7 : kBadE[eb % 16];
   const int M = mb < 224 ? 1 + mb % 23 : kBadM[mb % 16];
   const Rounding rounding = flags & 1 ? Rounding::truncate : Rounding::nearest;
-  const Method method = kMethods[(flags >> 1) & 3];
+  const Method method = kMethods[(((flags >> 1) & 3) | ((flags >> 4) & 1) << 2) % std::size(kMethods)];
 
   const bool valid = E >= 2 && E <= 8 && M >= 1 && M <= 23;
   if (!valid) {

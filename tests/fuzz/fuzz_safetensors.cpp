@@ -7,8 +7,8 @@
 //  - a loaded Mlp chains, is finite, and survives save_mlp -> load_mlp bit for bit (metadata
 //    too), and saving is a fixed point (save(load(save(m))) == save(m));
 //  - for small models, MlpInference gives the same logits, bit for bit, as the scalar dense
-//    reference (kernels_scalar.hpp) with ReLU, for four multipliers; logits_with_errors gives
-//    the same logits and accounts for every product of the forward pass.
+//    reference (kernels_scalar.hpp) with ReLU, for four multipliers; logits_traced gives the
+//    same logits, one output per layer, and accounts for every product of every layer.
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
@@ -55,7 +55,7 @@ std::vector<float> reference_logits(const Mlp& mlp, const MulSpec& spec, std::ve
       scalar::dense(p, l.weight.data(), l.bias.data(), l.in, l.out, x.data(), y.data());
       if (k + 1 < layers.size())
         for (float& v : y)
-          v = v > 0.0f ? v : 0.0f;
+          v = v < 0.0f ? 0.0f : v; // ReLU keeps NaN, as torch.relu does
       x = std::move(y);
     }
   });
@@ -138,7 +138,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
     for (std::size_t i = 0; i < x.size(); ++i)
       x[i] = i % 3 == 0 ? 0.0f : float(i % 7) / 7.0f - 0.25f;
     const MulSpec specs[] = {{Method::exact, FloatFormat(8, 23), Rounding::nearest},
-                             {Method::float_, FloatFormat(4, 3), Rounding::nearest},
+                             {Method::floating, FloatFormat(4, 3), Rounding::nearest},
                              {Method::lmul, FloatFormat(8, 3), Rounding::truncate},
                              {Method::lmul_formula, FloatFormat(5, 2), Rounding::nearest}};
     for (const MulSpec& spec : specs) {
@@ -149,19 +149,23 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
       for (std::size_t o = 0; o < logits.size(); ++o)
         FUZZ_CHECK(same(logits[o], expected[o]), "%s: logit %zu is %a, scalar reference %a",
                    spec.describe().c_str(), o, double(logits[o]), double(expected[o]));
-      ErrorAccumulator errors;
+      ForwardTrace trace;
       std::vector<float> again(mlp.output_size());
-      net.logits_with_errors(x.data(), again.data(), errors);
+      net.logits_traced(x.data(), again.data(), trace, true);
       FUZZ_CHECK(std::memcmp(again.data(), logits.data(), 4 * logits.size()) == 0,
-                 "%s: logits_with_errors changed the logits", spec.describe().c_str());
-      const ErrorStats stats = errors.finish();
-      std::size_t products = 0;
-      for (const LinearParams& l : layers)
-        products += l.in * l.out;
-      FUZZ_CHECK(stats.count + stats.zeros + stats.nonfinite == products,
-                 "%s: %llu + %llu + %llu products counted, the forward pass has %zu",
-                 spec.describe().c_str(), (unsigned long long)stats.count,
-                 (unsigned long long)stats.zeros, (unsigned long long)stats.nonfinite, products);
+                 "%s: logits_traced changed the logits", spec.describe().c_str());
+      FUZZ_CHECK(trace.layers.size() == layers.size(), "%s: %zu layer traces for %zu layers",
+                 spec.describe().c_str(), trace.layers.size(), layers.size());
+      for (std::size_t k = 0; k < layers.size(); ++k) {
+        const ErrorStats stats = trace.layers[k].products.finish();
+        const std::size_t products = layers[k].in * layers[k].out;
+        FUZZ_CHECK(trace.layers[k].output.size() == layers[k].out &&
+                       stats.count + stats.zeros + stats.nonfinite == products,
+                   "%s: layer %zu: %zu outputs, %llu + %llu + %llu products counted, it has %zu",
+                   spec.describe().c_str(), k, trace.layers[k].output.size(),
+                   (unsigned long long)stats.count, (unsigned long long)stats.zeros,
+                   (unsigned long long)stats.nonfinite, products);
+      }
     }
   }
   return 0;

@@ -151,13 +151,13 @@ write('idx', 'short', Buffer.from([0, 0, 8, 3, 0]));
 clearSeeds('numerics');
 // Selector bytes: E = 2 + b % 7, M = 1 + b % 23.
 const formats = { E8M23: [6, 22], E8M7: [6, 6], E8M3: [6, 2], E5M10: [3, 9], E4M3: [2, 2], E5M2: [3, 1], E2M1: [0, 0], E3M5: [1, 4] };
-const methods = ['exact', 'float', 'lmul', 'lmul-formula'];
+const methods = ['exact', 'float', 'lmul', 'lmul-formula', 'mitchell']; // selector: bits 1-2 and 4 of byte 2
 const golden = [1, 1, 5, 8, 1.5, 1.5, -3, 0.5, 0, 7, -0, 7, Infinity, 0, NaN, 2, 240, 57344,
   65504, 3.4e38, -3.4e38, 1e-40, -1e-45, 1.17549435e-38, 448, 0.1, -0.3, 1e20, 1e-20, -Infinity];
 for (const [fname, [eb, mb]] of Object.entries(formats))
   methods.forEach((m, mi) => {
     for (const truncate of [0, 1]) {
-      const flags = truncate | (mi << 1);
+      const flags = truncate | ((mi & 3) << 1) | ((mi >> 2) << 4);
       write('numerics', `${fname}-${m}-${truncate ? 'truncate' : 'nearest'}`,
         Buffer.concat([Buffer.from([eb, mb, flags, 0x32]), f32(golden)]));
     }

@@ -8,7 +8,7 @@ import path from 'node:path';
 import os from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { createLMul, DEFAULTS, METHODS, ROUNDINGS, FORMATS, VERSION } from 'lmul-wasm';
-import { root, wasmPath, seedModelPath, deepModelPath, mnistTest, pixelsOf, bitsOf, floatOf, sameFloat, rng } from './helpers.mjs';
+import { root, wasmPath, seedModelPath, deepModelPath, mnistTest, pixelsOf, bitsOf, floatOf, sameFloat, rng, safetensorsFile as safetensors } from './helpers.mjs';
 
 let lm, model, mnist;
 before(async () => {
@@ -21,7 +21,7 @@ const M23 = { M: 23 };
 
 test('exports: constants and version', () => {
   assert.deepEqual(DEFAULTS, { method: 'lmul', M: 7, E: 8, rounding: 'nearest' });
-  assert.deepEqual([...METHODS], ['exact', 'float', 'lmul', 'lmul-formula']);
+  assert.deepEqual([...METHODS], ['exact', 'float', 'lmul', 'lmul-formula', 'mitchell']);
   assert.deepEqual([...ROUNDINGS], ['nearest', 'truncate']);
   assert.deepEqual(FORMATS.bf16, { E: 8, M: 7 });
   assert.ok(Object.isFrozen(DEFAULTS) && Object.isFrozen(FORMATS.e4m3));
@@ -31,21 +31,23 @@ test('exports: constants and version', () => {
 });
 
 test('golden table of NUMERICS.md (E = 8, M = 23), both roundings', () => {
-  const rows = [
-    [1, 1, 1, 1.0625, 1.0625],
-    [5, 8, 40, 42, 42],
-    [1.5, 1.5, 2.25, 2.125, 2.0625],
-    [-3, 0.5, -1.5, -1.5625, -1.5625],
-    [0, 7, 0, 0, 0],
-    [-0, 7, -0, -0, -0],
-    [Infinity, 0, NaN, NaN, NaN],
+  const rows = [ // a, b, exact, lmul, lmul-formula, mitchell
+    [1, 1, 1, 1.0625, 1.0625, 1],
+    [5, 8, 40, 42, 42, 40],
+    [1.5, 1.5, 2.25, 2.125, 2.0625, 2],
+    [3, 3, 9, 8.5, 8.25, 8],
+    [-3, 0.5, -1.5, -1.5625, -1.5625, -1.5],
+    [0, 7, 0, 0, 0, 0],
+    [-0, 7, -0, -0, -0, -0],
+    [Infinity, 0, NaN, NaN, NaN, NaN],
   ];
   for (const rounding of ROUNDINGS)
-    for (const [a, b, exact, adder, formula] of rows) {
+    for (const [a, b, exact, adder, formula, mitchell] of rows) {
       const opts = { M: 23, rounding };
       assert.ok(Object.is(lm.mul(a, b, { ...opts, method: 'exact' }), exact), `exact ${a}*${b}`);
       assert.ok(Object.is(lm.mul(a, b, { ...opts, method: 'lmul' }), adder), `lmul ${a}*${b}`);
       assert.ok(Object.is(lm.mul(a, b, { ...opts, method: 'lmul-formula' }), formula), `lmul-formula ${a}*${b}`);
+      assert.ok(Object.is(lm.mul(a, b, { ...opts, method: 'mitchell' }), mitchell), `mitchell ${a}*${b}`);
     }
   // M = 3 (l = 3): the adder gives 2.25 for 1.5 * 1.5.
   assert.equal(lm.mul(1.5, 1.5, { M: 3 }), 2.25);
@@ -67,7 +69,7 @@ test('defaults are { method: lmul, M: 7, E: 8, rounding: nearest }', () => {
 });
 
 test('special values: NaN, infinities, signed zeros, flush to zero, overflow', () => {
-  for (const method of ['lmul', 'lmul-formula']) {
+  for (const method of ['lmul', 'lmul-formula', 'mitchell']) {
     const o = { method };
     assert.ok(Number.isNaN(lm.mul(NaN, 1, o)));
     assert.ok(Number.isNaN(lm.mul(1, NaN, o)));
@@ -207,7 +209,8 @@ test('default model: layers, metadata, predict on MNIST test images', () => {
   assert.ok(Object.isFrozen(model.layers));
   assert.equal(model.inputSize, 784);
   assert.equal(model.outputSize, 10);
-  assert.equal(model.metadata.sizes, '784-128-10');
+  assert.equal(model.metadata.raw.sizes, '784-128-10');
+  assert.equal(model.metadata.tuned, null);
   assert.equal(model.disposed, false);
   let correct = 0;
   for (let k = 0; k < 50; ++k) {
@@ -226,15 +229,109 @@ test('default model: layers, metadata, predict on MNIST test images', () => {
   const e = p.errors;
   assert.equal(e.count + e.zeros + e.nonfinite, 784 * 128 + 128 * 10);
   assert.ok(e.zeros > 0 && e.count > 0 && e.mean > 0.01 && e.mean < 0.1, JSON.stringify(e));
+  assert.deepEqual(p.errorsByKind.linear, e);
+  assert.equal(p.errorsByKind.attention, null); // an MLP has no attention products
+  assert.equal(p.nonFinite, null);
+  assert.deepEqual(p.layers.map((l) => [l.name, l.kind]), [['fc1', 'linear'], ['fc2', 'linear']]);
+  assert.equal(p.layers[0].products.count + p.layers[0].products.zeros, 784 * 128);
+  assert.ok(p.layers.every((l) => l.activationError > 0 && l.activationError < 0.2), JSON.stringify(p.layers.map((l) => l.activationError)));
+  // Every product is exact under the exact method: no statistics to report.
   const exact = model.predict(x, { method: 'exact' });
-  assert.equal(exact.errors.mean, 0);
-  assert.equal(exact.errors.max, 0);
+  assert.equal(exact.errors, null);
+  assert.deepEqual(exact.layers, []);
+  assert.deepEqual(exact.errorsByKind, { linear: null, attention: null });
   // The same request twice gives the same answer (the prepared network is cached).
   assert.deepEqual(model.predict(x), p);
   // errors: false skips the statistics, not the prediction.
   const quick = model.predict(x, { errors: false });
   assert.equal(quick.errors, null);
   assert.deepEqual(quick.logits, p.logits);
+});
+
+test('describe() lists the layers plans count in; plans as objects and strings agree', () => {
+  assert.deepEqual(model.describe(), [
+    { index: 0, name: 'fc1', kind: 'linear', products: 784 * 128 },
+    { index: 1, name: 'fc2', kind: 'linear', products: 128 * 10 },
+  ]);
+  assert.ok(Object.isFrozen(model.describe()) && Object.isFrozen(model.describe()[0]));
+  const x = pixelsOf(mnist.images, 3);
+  // The approximate multiplier in the first layer only, three ways of saying it.
+  const a = model.predict(x, { method: 'exact', plan: { layers: { 0: { method: 'lmul', M: 2 } } } });
+  const b = model.predict(x, { plan: 'layer0=lmul:M2,layer1=exact' });
+  const c = model.predict(x, { plan: 'fc1=lmul:E8M2:nearest,fc2=exact' });
+  assert.deepEqual(a.logits, b.logits);
+  assert.deepEqual(b.logits, c.logits);
+  assert.ok(a.layers[0].products.max > 0 && a.layers[1].products.max === 0);
+  assert.ok(a.layers[1].activationError > 0, 'the first layer\'s error reaches the second');
+  // A plan's spec inherits what it leaves out from the top-level options; layers win over kinds.
+  const inherit = model.predict(x, { method: 'float', M: 3, plan: { linear: { method: 'lmul' } } });
+  assert.deepEqual(inherit.logits, model.predict(x, { method: 'lmul', M: 3 }).logits);
+  const layerWins = model.predict(x, { plan: { linear: { method: 'exact' }, layers: { 1: { method: 'mitchell', M: 4 } } } });
+  assert.deepEqual(layerWins.logits, model.predict(x, { plan: 'linear=exact,layer1=mitchell:M4' }).logits);
+  // evaluate takes the same plans.
+  const n = 200, images = mnist.images.subarray(0, n * 784), labels = mnist.labels.subarray(0, n);
+  assert.deepEqual(model.evaluate(images, labels, { plan: 'layer0=lmul:M2,layer1=exact' }).predictions,
+    model.evaluate(images, labels, { method: 'exact', plan: { layers: { 0: { method: 'lmul', M: 2 } } } }).predictions);
+  // Bad plans name the option, or quote the plan with a caret under the bad token.
+  assert.throws(() => model.predict(x, { plan: 'layer2=exact' }), { name: 'RangeError', message: /model.predict: plan 'layer2=exact': there is no layer 2; this network's layers are 0..1 \(at character 1\)\n  layer2=exact\n  \^{6}/ });
+  assert.throws(() => model.predict(x, { plan: 'linear=lmull' }), { name: 'RangeError', message: /unknown method 'lmull'; methods are 'exact', 'float', 'lmul', 'lmul-formula', 'mitchell'/ });
+  assert.throws(() => model.predict(x, { plan: { layers: { 5: { method: 'lmul' } } } }), { name: 'RangeError', message: /there is no layer 5/ });
+  assert.throws(() => model.predict(x, { plan: { layers: { x: { method: 'lmul' } } } }), { name: 'RangeError', message: /opts.plan.layers keys must be layer indices/ });
+  assert.throws(() => model.predict(x, { plan: { linear: { M: 3 } } }), { name: 'TypeError', message: /opts.plan.linear.method must be one of/ });
+  assert.throws(() => model.predict(x, { plan: { linear: { method: 'lmul', M: 30 } } }), { name: 'RangeError', message: /opts.plan.linear.M must be an integer in 1..23/ });
+  assert.throws(() => model.predict(x, { plan: { head: { method: 'lmul' } } }), { name: 'TypeError', message: /unknown key "head" in opts.plan; allowed: linear, attention, layers/ });
+  assert.throws(() => model.predict(x, { plan: 42 }), { name: 'TypeError', message: /opts.plan must be a string such as/ });
+  assert.throws(() => model.predict(x, { plan: '' }), { name: 'RangeError' });
+});
+
+test('a forward pass that overflows is not a prediction: digit null, nonFinite, counted as wrong', async () => {
+  // Finite weights 3e38: the first layer's sums reach inf, the second adds inf and -inf (NaN).
+  const net = await lm.loadModel(safetensors({
+    'fc1.weight': [[2, 784], new Float32Array(2 * 784).fill(3e38)], 'fc1.bias': [[2], new Float32Array(2)],
+    'fc2.weight': [[10, 2], new Float32Array(20).map((_, k) => (k % 2 ? -1 : 1))], 'fc2.bias': [[10], new Float32Array(10)],
+  }));
+  const x = pixelsOf(mnist.images, 0);
+  for (const method of METHODS) {
+    const p = net.predict(x, { method, M: 7 });
+    assert.equal(p.digit, null, method);
+    assert.deepEqual(p.nonFinite, { layer: 0, name: 'fc1', logits: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9] }, method);
+    assert.equal(net.predict(x, { method, errors: false }).nonFinite.layer, 0);
+  }
+  // Label 0 images: all-NaN logits used to read as digit 0 and count as correct.
+  const zeros = [];
+  for (let k = 0; zeros.length < 20; ++k) if (mnist.labels[k] === 0) zeros.push(k);
+  const images = new Uint8Array(zeros.length * 784);
+  zeros.forEach((k, i) => images.set(mnist.images.subarray(k * 784, (k + 1) * 784), i * 784));
+  const r = net.evaluate(images, new Uint8Array(zeros.length));
+  assert.equal(r.nonFinite, zeros.length);
+  assert.equal(r.correct, 0);
+  assert.ok(r.predictions.every((v) => v === 255));
+  net.dispose();
+});
+
+test('model.metadata comes from the core\'s schema; prepared weights are reported', async () => {
+  assert.deepEqual({ ...model.metadata, raw: undefined, recipe: typeof model.metadata.recipe }, {
+    arch: 'mlp', tuned: null, baseModel: null, baseFingerprint: null, raw: undefined, recipe: 'string', problems: [],
+    training: { epochs: 5, batch: 128, lr: 0.001, seed: 0, trainImages: 60000, holdout: 0 },
+  });
+  const tuned = await lm.loadModel(fs.readFileSync(path.join(root, 'models/mlp-784-128-10-ft-lmul-E8M2.safetensors')));
+  assert.deepEqual(tuned.metadata.tuned, { method: 'lmul', E: 8, M: 2, rounding: 'nearest' });
+  assert.equal(tuned.metadata.baseModel, 'models/mlp-784-128-10.safetensors');
+  assert.match(tuned.metadata.baseFingerprint, /^fnv1a64:[0-9a-f]{16}$/);
+  assert.ok(Object.isFrozen(tuned.metadata.tuned));
+  tuned.dispose();
+  assert.ok(model.prepared.bytes > 0 && model.prepared.plans >= 1, JSON.stringify(model.prepared));
+  assert.deepEqual(model.metadata.problems, []);
+  // A malformed group of known keys is left out (and kept in raw), with the reason.
+  const odd = await lm.loadModel(safetensors({ 'fc1.weight': [[1, 1], new Float32Array(1)], 'fc1.bias': [[1], new Float32Array(1)] },
+    { method: 'lmul', E: '9', M: '3', rounding: 'nearest', epochs: 'three' }));
+  assert.equal(odd.metadata.tuned, null);
+  assert.equal(odd.metadata.training, null);
+  assert.equal(odd.metadata.raw.E, '9');
+  assert.equal(odd.metadata.problems.length, 2);
+  assert.match(odd.metadata.problems[0], /'E' is '9'/);
+  assert.match(odd.metadata.problems[1], /epochs/);
+  odd.dispose();
 });
 
 test('predict agrees with evaluate on the first 300 test images for every method', () => {
@@ -268,7 +365,7 @@ test('evaluate: progress in chunks, result fields, cancellation', () => {
   const reason = new Error('stop');
   assert.throws(() => model.evaluate(images, labels, { signal: AbortSignal.abort(reason) }), (e) => e === reason);
   // empty input
-  assert.deepEqual({ ...model.evaluate(new Uint8Array(0), new Uint8Array(0)), ms: 0 }, { accuracy: 0, correct: 0, total: 0, ms: 0, predictions: new Uint8Array(0) });
+  assert.deepEqual({ ...model.evaluate(new Uint8Array(0), new Uint8Array(0)), ms: 0 }, { accuracy: 0, correct: 0, total: 0, nonFinite: 0, ms: 0, predictions: new Uint8Array(0) });
 });
 
 test('evaluateAsync: same result, yields to the event loop, cancels with an AbortSignal', async () => {
@@ -363,7 +460,7 @@ test('createLMul options: wasmBinary, wasmModule, locateFile, defaultModelUrl', 
   // Failures name the source and say what to do.
   await assert.rejects(createLMul({ wasmBinary: new Uint8Array([0, 97, 115, 109, 9, 9, 9, 9]) }), { message: /could not instantiate.*the given bytes/s });
   const missing = path.join(os.tmpdir(), 'lmul-no-such-dir', 'lmul.wasm');
-  await assert.rejects(createLMul({ locateFile: () => missing }), { message: new RegExp(`cannot read the WebAssembly module .*lmul-no-such-dir`) });
+  await assert.rejects(createLMul({ locateFile: () => missing }), { message: /createLMul: could not load the WebAssembly module: cannot read .*lmul-no-such-dir.*: ENOENT: no such file or directory$/ });
   const noModel = await createLMul({ defaultModelUrl: path.join(os.tmpdir(), 'lmul-no-such-model.safetensors') });
-  await assert.rejects(noModel.defaultModel(), { message: /lm\.defaultModel: cannot load the default model from file:.*lmul-no-such-model\.safetensors.*loadModel\(bytes\)/s });
+  await assert.rejects(noModel.defaultModel(), { message: /lm\.defaultModel: could not load the default model: cannot read .*lmul-no-such-model\.safetensors: ENOENT.*loadModel\(bytes\)$/s });
 });

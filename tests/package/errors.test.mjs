@@ -24,7 +24,7 @@ function stillWorks() {
 const f32 = (n) => new Float32Array(n);
 const OPTION_CASES = [
   // [opts, error class, message pattern]
-  [{ method: 'lmull' }, RangeError, /opts\.method must be one of 'exact', 'float', 'lmul', 'lmul-formula', got 'lmull'/],
+  [{ method: 'lmull' }, RangeError, /opts\.method must be one of 'exact', 'float', 'lmul', 'lmul-formula', 'mitchell', got 'lmull'/],
   [{ method: 'LMUL' }, RangeError, /opts\.method/],
   [{ method: 2 }, TypeError, /opts\.method must be one of .* got 2/],
   [{ M: 0 }, RangeError, /opts\.M must be an integer in 1\.\.23 \(mantissa bits\), got 0/],
@@ -94,7 +94,7 @@ test('operands and arrays: types and lengths', () => {
     [() => model.predict(Float32Array.from(x).fill(NaN, 100, 101)), RangeError, /pixels\[100\] is NaN; inputs must be finite/],
     [() => model.predict(Float32Array.from(x).fill(-Infinity, 5, 6)), RangeError, /pixels\[5\] is -Infinity/],
     [() => model.predict(x, { errors: 'yes' }), TypeError, /opts\.errors must be a boolean, got 'yes'/],
-    [() => model.predict(x, { signal: null }), TypeError, /unknown option "signal" in opts; allowed: method, M, E, rounding, errors/],
+    [() => model.predict(x, { signal: null }), TypeError, /unknown option "signal" in opts; allowed: method, M, E, rounding, plan, errors, attention/],
     [() => model.evaluate(Array.from({ length: 784 }), new Uint8Array(1)), TypeError, /model\.evaluate: images must be a Uint8Array, got an Array\(784\)/],
     [() => model.evaluate(new Float32Array(784), new Uint8Array(1)), TypeError, /images must be a Uint8Array, got a Float32Array\(784\) \(convert it with Uint8Array\.from\(images\)\)/],
     [() => model.evaluate(new Uint8Array(784), [7]), TypeError, /labels must be a Uint8Array/],
@@ -201,7 +201,7 @@ test('a model that is not 784 -> 10 still works with its own sizes', async () =>
   };
   const tiny = await lm.loadModel(safetensors(header, data));
   assert.deepEqual([...tiny.layers], [3, 2, 2]);
-  assert.deepEqual(tiny.metadata, { note: 'tiny' });
+  assert.deepEqual(tiny.metadata.raw, { note: 'tiny' });
   const p = tiny.predict(Float32Array.of(2, 0, 0), { method: 'exact' });
   assert.deepEqual([...p.logits], [2.5, -2]);
   assert.equal(p.digit, 0);

@@ -60,3 +60,20 @@ export function rng(seed) {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+// A .safetensors file of fp32 tensors { name: [shape, Float32Array] } with optional
+// __metadata__ strings.
+export function safetensorsFile(tensors, metadata = null) {
+  const header = metadata ? { __metadata__: metadata } : {}, parts = [];
+  let offset = 0;
+  for (const [name, [shape, data]] of Object.entries(tensors)) {
+    header[name] = { dtype: 'F32', shape, data_offsets: [offset, offset + 4 * data.length] };
+    offset += 4 * data.length;
+    parts.push(Buffer.from(data.buffer, data.byteOffset, data.byteLength));
+  }
+  let json = JSON.stringify(header);
+  while (json.length % 8) json += ' ';
+  const size = Buffer.alloc(8);
+  size.writeBigUInt64LE(BigInt(json.length));
+  return Buffer.concat([size, Buffer.from(json), ...parts]);
+}

@@ -7,11 +7,15 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execFileSync, spawnSync } from 'node:child_process';
+import zlib from 'node:zlib';
 import { root, wasmPath, mnistTest } from './helpers.mjs';
 
 const KB = 1024;
-const WASM_BUDGET = 200 * 1000; // the stricter reading of "200 KB"
-const TARBALL_BUDGET = 4 * KB * KB;
+// Budgets with the stricter reading of "KB" and "MB" (issue 11: 300 KB raw, 110 KB gzipped for
+// the core and the attention work; issue 13: a 6 MB tarball with the transformer's models).
+const WASM_BUDGET = 300 * 1000;
+const WASM_GZIP_BUDGET = 110 * 1000;
+const TARBALL_BUDGET = 6 * 1000 * 1000;
 
 let tmp, tarball, packInfo;
 before(() => {
@@ -22,13 +26,16 @@ before(() => {
 });
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
-test('size budgets: .wasm <= 200 KB, packed tarball <= 4 MB', () => {
+test('size budgets: .wasm <= 300 KB raw and 110 KB gzipped, packed tarball <= 6 MB', () => {
   const wasm = fs.statSync(wasmPath).size;
+  const gz = zlib.gzipSync(fs.readFileSync(wasmPath), { level: 9 }).length;
   const tgz = fs.statSync(tarball).size;
-  console.log(`dist/lmul.wasm: ${wasm} bytes (${(wasm / KB).toFixed(1)} KB, budget 200 KB); ` +
-    `tarball ${packInfo.filename}: ${tgz} bytes (${(tgz / KB / KB).toFixed(2)} MB, budget 4 MB), ${packInfo.files.length} files, unpacked ${(packInfo.unpackedSize / KB / KB).toFixed(2)} MB`);
-  assert.ok(tgz <= TARBALL_BUDGET, `tarball ${tgz} bytes > 4 MB`);
-  assert.ok(wasm <= WASM_BUDGET, `lmul.wasm ${wasm} bytes > 200 KB`);
+  console.log(`dist/lmul.wasm: ${wasm} bytes (${(wasm / KB).toFixed(1)} KB, budget 300 KB), gzipped ${gz} bytes ` +
+    `(${(gz / KB).toFixed(1)} KB, budget 110 KB); tarball ${packInfo.filename}: ${tgz} bytes ` +
+    `(${(tgz / KB / KB).toFixed(2)} MB, budget 6 MB), ${packInfo.files.length} files, unpacked ${(packInfo.unpackedSize / KB / KB).toFixed(2)} MB`);
+  assert.ok(tgz <= TARBALL_BUDGET, `tarball ${tgz} bytes > 6 MB`);
+  assert.ok(wasm <= WASM_BUDGET, `lmul.wasm ${wasm} bytes > 300 KB`);
+  assert.ok(gz <= WASM_GZIP_BUDGET, `lmul.wasm gzipped ${gz} bytes > 110 KB`);
 });
 
 test('the .wasm uses WebAssembly SIMD (no silent scalar fallback)', () => {
@@ -61,7 +68,7 @@ const lm = await createLMul();
 const model = await lm.defaultModel();
 const pixels = Float32Array.from(readFileSync(new URL('./seven.bin', import.meta.url)), (p) => p / 255);
 const out = {};
-for (const method of ['exact', 'float', 'lmul', 'lmul-formula']) out[method] = model.predict(pixels, { method, M: 3 }).digit;
+for (const method of ['exact', 'float', 'lmul', 'lmul-formula', 'mitchell']) out[method] = model.predict(pixels, { method, M: 3 }).digit;
 out.layers = model.layers;
 out.golden = lm.mul(5, 8, { M: 23 });
 out.wasm = import.meta.resolve('lmul-wasm/lmul.wasm');
@@ -75,7 +82,7 @@ console.log(JSON.stringify(out));
   const out = JSON.parse(r.stdout);
   assert.deepEqual(out.layers, [784, 128, 10]);
   assert.equal(out.golden, 42);
-  for (const method of ['exact', 'float', 'lmul', 'lmul-formula']) assert.equal(out[method], 7, method);
+  for (const method of ['exact', 'float', 'lmul', 'lmul-formula', 'mitchell']) assert.equal(out[method], 7, method);
   const installed = path.join(proj, 'node_modules/lmul-wasm');
   assert.equal(new URL(out.wasm).pathname, path.join(installed, 'dist/lmul.wasm'));
   assert.equal(new URL(out.model).pathname, path.join(installed, 'models/mlp-784-128-10.safetensors'));
@@ -85,10 +92,12 @@ console.log(JSON.stringify(out));
   fs.writeFileSync(path.join(proj, 'typed.ts'), `import { createLMul, type Prediction } from 'lmul-wasm';
 const lm = await createLMul();
 const p: Prediction = (await lm.defaultModel()).predict(new Float32Array(784), { method: 'lmul', M: 4 });
-const d: number = p.digit;
-// @ts-expect-error: digit is a number
+const d: number | null = p.digit;
+// @ts-expect-error: digit is a number or null (a pass that overflowed predicts nothing)
+const n: number = p.digit;
+// @ts-expect-error: digit is never a string
 const s: string = p.digit;
-export { d, s };
+export { d, n, s };
 `);
   const tsc = spawnSync(path.join(root, 'node_modules/.bin/tsc'), ['--noEmit', '--strict', '--module', 'nodenext',
     '--moduleResolution', 'nodenext', '--target', 'es2022', '--lib', 'es2022,dom', 'typed.ts'], { cwd: proj, encoding: 'utf8' });

@@ -49,20 +49,3 @@ test('the reader rejects damaged data', async () => {
   // An already-inflated body (server-side Content-Encoding) passes through gunzip unchanged.
   assert.equal(await gunzip(good), good);
 });
-
-test('every model in web/models.json ships in the npm package, and fine-tunes name a listed base', () => {
-  const manifest = JSON.parse(fs.readFileSync(path.join(root, 'web/models.json'), 'utf8'));
-  const files = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')).files;
-  const ids = new Set(manifest.models.map((m) => m.id));
-  for (const m of manifest.models) {
-    if (m.src !== 'package:default') {
-      const file = path.posix.normalize(path.posix.join('web', m.src));
-      assert.ok(files.includes(file), `${m.id}: ${file} is not in package.json "files"`);
-      assert.ok(fs.existsSync(path.join(root, file)), `${m.id}: ${file} does not exist`);
-    }
-    if (m.finetuned) {
-      assert.ok(ids.has(m.finetuned.base), `${m.id}: base ${m.finetuned.base} is not listed`);
-      for (const k of ['method', 'E', 'M', 'rounding']) assert.ok(m.finetuned[k] !== undefined, `${m.id}: finetuned.${k}`);
-    }
-  }
-});

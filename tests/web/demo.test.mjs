@@ -171,6 +171,10 @@ test('variant and rounding reach the model', async () => {
   await settle();
   assert.equal(await demo().evaluate((el) => el.settings.variant), 'formula');
   assert.notDeepEqual(await probs('lmul'), adder);
+  await page.getByLabel('mitchell (no offset)').check();
+  await settle();
+  assert.equal(await demo().evaluate((el) => el.settings.variant), 'mitchell');
+  assert.notDeepEqual(await probs('lmul'), adder);
   const nearest = await probs('float');
   await page.getByLabel('truncate').check();
   await settle();

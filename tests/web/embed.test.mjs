@@ -1,22 +1,14 @@
 // Embedding: mountDemo() and a declared <lmul-digit-demo> on a foreign page (compact mode,
 // attributes, style isolation), and touch drawing without page scroll.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launch, openPage, drawStrokes, screenshotPath } from './helpers.mjs';
+import { openPage, drawStrokes, screenshotPath, serverAndBrowser } from './helpers.mjs';
 import { DIGITS } from './digits.mjs';
 
-let srv, browser;
-before(async () => {
-  srv = await startServer();
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  await srv?.close();
-});
+const env = serverAndBrowser();
 
 test('mountDemo and a declared element work on a foreign page', async () => {
-  const { page, problems, context } = await openPage(browser, srv.origin, { width: 900, path: '/tests/web/fixtures/embed.html' });
+  const { page, problems, context } = await openPage(env.browser, env.srv.origin, { width: 900, path: '/tests/web/fixtures/embed.html' });
   await page.waitForFunction(() => window.mounted);
   const mounted = page.locator('#here lmul-digit-demo');
   const declared = page.locator('#declared');
@@ -49,11 +41,11 @@ test('mountDemo and a declared element work on a foreign page', async () => {
 });
 
 test('drawing with a finger does not scroll the page', async () => {
-  const context = await browser.newContext({ viewport: { width: 375, height: 700 }, hasTouch: true, isMobile: true, deviceScaleFactor: 2 });
+  const context = await env.browser.newContext({ viewport: { width: 375, height: 700 }, hasTouch: true, isMobile: true, deviceScaleFactor: 2 });
   const page = await context.newPage();
   const errors = [];
   page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto(`${srv.origin}/web/`);
+  await page.goto(`${env.srv.origin}/web/`);
   const demo = page.locator('lmul-digit-demo');
   await demo.evaluate((el) => el.ready);
   await page.getByTestId('draw-canvas').scrollIntoViewIfNeeded();

@@ -3,6 +3,7 @@
 import path from 'node:path';
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { before, after } from 'node:test';
 import { chromium } from 'playwright-core';
 import { createServer, listen } from '../../scripts/serve.mjs';
 
@@ -23,6 +24,21 @@ export async function startServer() {
 
 export async function launch() {
   return chromium.launch(LAUNCH);
+}
+
+// The server and Chromium for the tests of one file: started before them, stopped after them.
+// Returns { srv, browser }, filled in by the time the tests run.
+export function serverAndBrowser() {
+  const env = {};
+  before(async () => {
+    env.srv = await startServer();
+    env.browser = await launch();
+  });
+  after(async () => {
+    await env.browser?.close();
+    await env.srv?.close();
+  });
+  return env;
 }
 
 // A page that records console errors, page errors, failed requests and any request that

@@ -6,32 +6,13 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, launch, openPage, drawStrokes, screenshotPath, testIdText, settle as settleFrames } from './helpers.mjs';
 import { DIGITS } from './digits.mjs';
+import { safetensors } from './model-files.mjs';
 
 let srv, browser, page, context, problems;
 const demo = () => page.locator('lmul-digit-demo');
 const text = (id) => testIdText(page, id);
 const settle = () => settleFrames(page);
 const energyLayers = () => demo().evaluate((el) => el.shadowRoot.querySelector('#energy-formula').textContent.match(/\[([\d, ]+)\]/)[1]);
-
-// A .safetensors file of an MLP with the given layer widths (fc1.weight [out, in], fc1.bias, ...).
-function safetensors(layers) {
-  const header = {}, parts = [];
-  let offset = 0;
-  for (let k = 0; k + 1 < layers.length; ++k) {
-    for (const [name, shape] of [[`fc${k + 1}.weight`, [layers[k + 1], layers[k]]], [`fc${k + 1}.bias`, [layers[k + 1]]]]) {
-      const n = shape.reduce((a, b) => a * b, 1);
-      const data = Float32Array.from({ length: n }, (_, j) => Math.sin(j + k) * 0.05);
-      header[name] = { dtype: 'F32', shape, data_offsets: [offset, offset + 4 * n] };
-      offset += 4 * n;
-      parts.push(Buffer.from(data.buffer));
-    }
-  }
-  let json = JSON.stringify(header);
-  while (json.length % 8) json += ' ';
-  const size = Buffer.alloc(8);
-  size.writeBigUInt64LE(BigInt(json.length));
-  return Buffer.concat([size, Buffer.from(json), ...parts]);
-}
 
 // Drops files on the drawing pad (or, with onPage, on the page's header outside the demo) as a
 // drag from the desktop would: dragenter, dragover, drop.
@@ -279,12 +260,12 @@ test('a long drawing session (300 strokes, Clear every 20): JS heap and wasm mem
   const mb = (b) => (b / 2 ** 20).toFixed(2);
   console.log(`long session: 300 strokes in ${seconds.toFixed(1)} s; JS heap ${mb(start.js)} -> ${mb(end.js)} MB ` +
     `(${((end.js - start.js) / 1024).toFixed(0)} KB); wasm heap ${start.wasm.heapBytes} -> ${end.wasm.heapBytes} bytes, ` +
-    `malloc ${start.wasm.mallocBytes} -> ${end.wasm.mallocBytes} bytes, val handles ${start.wasm.valHandles} -> ${end.wasm.valHandles}`);
+    `malloc ${start.wasm.mallocBytes} -> ${end.wasm.mallocBytes} bytes, live models ${start.wasm.liveModels} -> ${end.wasm.liveModels}`);
   assert.ok(predicted >= 30, `only ${predicted} of 34 checks saw a prediction`);
   assert.ok(end.js - start.js < 2 * 2 ** 20, `JS heap grew by ${mb(end.js - start.js)} MB`);
   assert.equal(end.wasm.heapBytes, start.wasm.heapBytes, 'wasm memory grew');
   assert.ok(Math.abs(end.wasm.mallocBytes - start.wasm.mallocBytes) <= 4096, `malloc'd bytes ${start.wasm.mallocBytes} -> ${end.wasm.mallocBytes}`);
-  assert.equal(end.wasm.valHandles, start.wasm.valHandles);
+  assert.equal(end.wasm.liveModels, start.wasm.liveModels);
   assert.deepEqual(problems, []);
   await cdp.detach();
 });
@@ -301,7 +282,7 @@ test('a model list (models="…") that cannot be read: error, and the package de
   await second.evaluate((el) => el.ready);
   const alert = second.getByTestId('error');
   assert.ok(await alert.isVisible());
-  assert.match(await alert.textContent(), /Could not read the model list .*\/no\/such\/models\.json: HTTP 404\. Using the package's default model\./);
+  assert.match(await alert.textContent(), /^Could not read the model list: HTTP 404 for http:.*\/no\/such\/models\.json\. Using the package's default model\.$/);
   assert.deepEqual(await second.getByTestId('model-select').locator('option').allTextContents(), ['Package default model']);
   await second.scrollIntoViewIfNeeded();
   await drawStrokes(page, DIGITS[7], second);

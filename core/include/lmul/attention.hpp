@@ -17,6 +17,8 @@
 //   mix:    O[i][h d + c] = sum_j P[h][i][j] v[j][h d + c]       P is [H][Tq][T]
 #pragma once
 
+#include <algorithm>
+#include <cmath>
 #include <cstddef>
 #include <memory>
 #include <vector>
@@ -83,37 +85,36 @@ template <class P> void quantize_operands(const P& p, const float* in, float* ou
     out[i] = p.operand(in[i]);
 }
 
-// The scores and the mix of one sequence under policy P, with scratch buffers for quantized and
-// repacked operands (not thread-safe: one per thread). Like the dense kernels, each product of
-// two matrices takes the policy's packed path (multiply.hpp) when the ranges of both operands
-// prove it exact, and product() otherwise. On the packed path a left operand that the policy
-// skips (zero, or flushed to zero) contributes nothing: its products are +-0 because the packed
-// path is only taken when the right operands are finite.
+// The scores and the mix of one sequence under policy P, with scratch buffers (not thread-safe:
+// one per thread). Each head's keys (for the scores) or values (for the mix) are taken as the
+// weights of a dense layer (DenseKernel::assign) and every query or probability row as its
+// input, so attention gets the dense kernels' packed paths where the operands' ranges prove
+// them exact. The dense kernels skip zero inputs, which is exact only while the weights are
+// finite; a head whose keys or values hold inf or NaN takes product_rows(), which skips
+// nothing (0 * inf is NaN).
 template <class P> class AttentionKernel {
 public:
-  explicit AttentionKernel(const P& policy) : p_(policy) {}
+  explicit AttentionKernel(const P& policy) : p_(policy), dense_(policy) {}
 
   // s[h][i][j] (see the top of this file); q and k rows at strides ldq and ldk.
   void scores(const AttentionShape& shape, const float* q, std::size_t ldq, const float* k,
               std::size_t ldk, float* s) const {
     const std::size_t T = shape.tokens, Tq = shape.queries, d = shape.head_dim;
-    const std::size_t D = shape.width(), padded = round_up_to_lanes(T);
-    a_.resize(Tq * D);
-    rows_.resize(T * D);
-    b_.resize(d * padded);
-    for (std::size_t i = 0; i < Tq; ++i)
-      quantize_operands(p_, q + i * ldq, a_.data() + i * D, D);
-    for (std::size_t j = 0; j < T; ++j)
-      quantize_operands(p_, k + j * ldk, rows_.data() + j * D, D);
     for (std::size_t h = 0; h < shape.heads; ++h) {
-      // This head's keys transposed, [c][j], so that one batch holds several keys.
-      for (std::size_t c = 0; c < d; ++c) {
-        float* bc = b_.data() + c * padded;
-        for (std::size_t j = 0; j < T; ++j)
-          bc[j] = rows_[j * D + h * d + c];
-        std::fill(bc + T, bc + padded, 0.0f);
+      if (gather(k, ldk, T, h * d, d)) { // keys as weights [out = T][in = d]
+        dense_.assign(head_.data(), nullptr, d, T, WeightLayout::out_by_in);
+        for (std::size_t i = 0; i < Tq; ++i)
+          dense_.forward(q + i * ldq + h * d, s + (h * Tq + i) * T);
+        continue;
       }
-      multiply(a_.data() + h * d, D, b_.data(), padded, Tq, d, T, s + h * Tq * T, T);
+      // product_rows wants the keys transposed, [c][j], padded to whole batches.
+      const std::size_t padded = round_up_to_lanes(T);
+      b_.assign(d * padded, 0.0f);
+      for (std::size_t j = 0; j < T; ++j)
+        for (std::size_t c = 0; c < d; ++c)
+          b_[c * padded + j] = head_[j * d + c];
+      quantize_rows(q + h * d, ldq, Tq, d);
+      product_rows(p_, a_.data(), d, 1, b_.data(), padded, Tq, d, T, s + h * Tq * T, T);
     }
   }
 
@@ -122,98 +123,45 @@ public:
   void mix(const AttentionShape& shape, const float* probs, const float* v, std::size_t ldv,
            float* o, std::size_t ldo) const {
     const std::size_t T = shape.tokens, Tq = shape.queries, d = shape.head_dim;
-    const std::size_t D = shape.width(), padded = round_up_to_lanes(d);
-    a_.resize(shape.heads * Tq * T);
-    rows_.resize(T * D);
-    b_.resize(T * padded);
-    quantize_operands(p_, probs, a_.data(), a_.size());
-    for (std::size_t j = 0; j < T; ++j)
-      quantize_operands(p_, v + j * ldv, rows_.data() + j * D, D);
     for (std::size_t h = 0; h < shape.heads; ++h) {
-      for (std::size_t j = 0; j < T; ++j) {
-        float* bj = b_.data() + j * padded;
-        std::copy(rows_.data() + j * D + h * d, rows_.data() + j * D + (h + 1) * d, bj);
-        std::fill(bj + d, bj + padded, 0.0f);
+      const float* p = probs + h * Tq * T;
+      if (gather(v, ldv, T, h * d, d)) { // values as weights [in = T][out = d]
+        dense_.assign(head_.data(), nullptr, T, d, WeightLayout::in_by_out);
+        for (std::size_t i = 0; i < Tq; ++i)
+          dense_.forward(p + i * T, o + i * ldo + h * d);
+        continue;
       }
-      multiply(a_.data() + h * Tq * T, T, b_.data(), padded, Tq, T, d, o + h * d, ldo);
+      const std::size_t padded = round_up_to_lanes(d);
+      b_.assign(T * padded, 0.0f);
+      for (std::size_t j = 0; j < T; ++j)
+        for (std::size_t c = 0; c < d; ++c)
+          b_[j * padded + c] = head_[j * d + c];
+      quantize_rows(p, T, Tq, T);
+      product_rows(p_, a_.data(), T, 1, b_.data(), padded, Tq, T, d, o + h * d, ldo);
     }
   }
 
 private:
-  using Arch = Batch::arch_type;
-  using Packed = typename P::Packed;
-  static constexpr std::size_t kTermBatches = 3;
-
-  // c = a b as product_rows() computes it (a rows at stride a_row, contiguous along k; b rows at
-  // stride ldb, padded), through the packed path when the operands allow.
-  void multiply(const float* a, std::size_t a_row, const float* b, std::size_t ldb,
-                std::size_t rows, std::size_t depth, std::size_t cols, float* c,
-                std::size_t ldc) const {
-    OperandRange b_range, a_range;
-    for (std::size_t k = 0; k < depth; ++k)
-      for (std::size_t n = 0; n < cols; ++n)
-        b_range.add(b[k * ldb + n]);
-    const int mode = p_.packing(b_range);
-    if (mode != 0) {
-      for (std::size_t i = 0; i < rows; ++i)
-        for (std::size_t k = 0; k < depth; ++k)
-          if (!p_.skips(a[i * a_row + k]))
-            a_range.add(a[i * a_row + k]);
-    }
-    const P p = p_; // a local copy keeps the policy's constants in registers
-    switch (mode == 0 ? 0 : p.packed_variant(mode, b_range, a_range)) {
-    case 1: packed_rows<1>(p, mode, a, a_row, b, ldb, rows, depth, cols, c, ldc); break;
-    case 2: packed_rows<2>(p, mode, a, a_row, b, ldb, rows, depth, cols, c, ldc); break;
-    case 3: packed_rows<3>(p, mode, a, a_row, b, ldb, rows, depth, cols, c, ldc); break;
-    default: product_rows(p, a, a_row, 1, b, ldb, rows, depth, cols, c, ldc);
-    }
+  // head_ = the operands of columns [col, col + width) of `rows` rows at stride ld; true when
+  // all of them are finite.
+  bool gather(const float* m, std::size_t ld, std::size_t rows, std::size_t col,
+              std::size_t width) const {
+    head_.resize(rows * width);
+    for (std::size_t r = 0; r < rows; ++r)
+      quantize_operands(p_, m + r * ld + col, head_.data() + r * width, width);
+    return std::all_of(head_.begin(), head_.end(), [](float x) { return std::isfinite(x); });
   }
 
-  template <int V>
-  void packed_rows(const P& p, int mode, const float* a, std::size_t a_row, const float* b,
-                   std::size_t ldb, std::size_t rows, std::size_t depth, std::size_t cols, float* c,
-                   std::size_t ldc) const {
-    packed_.resize(depth * ldb);
-    for (std::size_t k = 0; k < depth * ldb; ++k)
-      packed_[k] = p.pack_weight(b[k], mode);
-    using Term = decltype(p.template input_term<V, Arch>(0.0f));
-    static_assert(sizeof(Term) <= kTermBatches * sizeof(Batch) && alignof(Term) <= alignof(Batch),
-                  "input terms must fit the scratch space");
-    terms_.resize(depth * kTermBatches);
-    active_.resize(depth);
-    Term* terms = reinterpret_cast<Term*>(terms_.data());
-    using WBatch = xsimd::batch<Packed, Arch>;
-    for (std::size_t i = 0; i < rows; ++i) {
-      std::size_t n_active = 0;
-      for (std::size_t k = 0; k < depth; ++k) {
-        const float x = a[i * a_row + k];
-        if (p.skips(x))
-          continue;
-        terms[n_active] = p.template input_term<V, Arch>(x);
-        active_[n_active++] = k;
-      }
-      float* ci = c + i * ldc;
-      for (std::size_t n0 = 0; n0 < cols; n0 += kLanes) {
-        Batch acc(0.0f);
-        for (std::size_t t = 0; t < n_active; ++t)
-          acc = acc + p.template packed_product<V>(
-                          WBatch::load_unaligned(packed_.data() + active_[t] * ldb + n0), terms[t]);
-        if (n0 + kLanes <= cols) {
-          acc.store_unaligned(ci + n0);
-        } else {
-          alignas(64) float sums[kLanes];
-          acc.store_aligned(sums);
-          std::copy(sums, sums + (cols - n0), ci + n0);
-        }
-      }
-    }
+  // a_ = the operands of `rows` rows of `width` values at stride ld.
+  void quantize_rows(const float* m, std::size_t ld, std::size_t rows, std::size_t width) const {
+    a_.resize(rows * width);
+    for (std::size_t r = 0; r < rows; ++r)
+      quantize_operands(p_, m + r * ld, a_.data() + r * width, width);
   }
 
   P p_;
-  mutable std::vector<float> a_, rows_, b_;
-  mutable std::vector<Packed> packed_;
-  mutable std::vector<Batch, xsimd::aligned_allocator<Batch>> terms_;
-  mutable std::vector<std::size_t> active_;
+  mutable DenseKernel<P> dense_;
+  mutable std::vector<float> head_, a_, b_;
 };
 
 // The attention kernels for a multiplier chosen at run time (one policy dispatch when built,

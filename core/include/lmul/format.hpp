@@ -12,7 +12,7 @@
 #include <limits>
 #include <string>
 
-#include <xsimd/xsimd.hpp>
+#include "lmul/simd.hpp"
 
 namespace lmul {
 
@@ -39,10 +39,14 @@ inline double double_of(uint64_t u) {
   return x;
 }
 
-constexpr uint32_t kSignBit = 0x80000000u;
-constexpr uint32_t kAbsMask = 0x7fffffffu;
-constexpr uint32_t kInfBits = 0x7f800000u;
-constexpr uint32_t kQuietBit = 0x00400000u;
+// fp32 bit layout: sign (bit 31), exponent field (bits 23..30, bias 127), mantissa (0..22).
+constexpr uint32_t kSignBit = 0x80000000u;  // the sign
+constexpr uint32_t kAbsMask = 0x7fffffffu;  // everything but the sign: the magnitude's pattern
+constexpr uint32_t kInfBits = 0x7f800000u;  // exponent field all ones: inf, and the field's mask
+constexpr uint32_t kQuietBit = 0x00400000u; // the top mantissa bit marks a quiet NaN
+constexpr uint32_t kMantissaMask = 0x007fffffu;
+constexpr uint32_t kImplicitOne = 0x00800000u; // one unit of the exponent field (2^23)
+constexpr uint32_t kBiasField = 127u << 23;    // the exponent bias in the fp32 layout
 
 // F(E, M): E exponent bits (2..8), M mantissa bits (1..23), IEEE-style inf/NaN, subnormals.
 class FloatFormat {
@@ -76,6 +80,35 @@ private:
   int E_, M_;
 };
 
+// ---- rounding rules, each written once for scalar and SIMD lanes (simd.hpp) -------------------
+
+// Round-to-nearest-even of non-negative integer lanes q (Int32, batches of int32, or uint64_t
+// holding double bits) to multiples of lsb = 2^k, k >= 1: add half an lsb minus one, plus one
+// more where the kept bit is odd (so ties go to even), then clear the dropped bits. A carry runs
+// into the exponent field, as it should. The odd test is a compare, not a shift by a run-time
+// count, which WebAssembly SIMD compilers scalarize.
+template <class I, class K> I round_half_even_bits(const I& q, K lsb) {
+  const I odd = ones_where<I>((q & I(lsb)) == I(lsb)); // all ones where odd
+  return (q + I(lsb / 2 - 1) - odd) & I(~(lsb - 1));
+}
+
+// Magic-number rounding: for non-negative x below magic, x + magic has the ulp magic / 2^(P-1)
+// (P = 24 significant bits for float lanes, 53 for double), so the hardware's addition rounds x
+// to a multiple of that quantum, nearest-even, and removing magic again is exact.
+template <class T> T round_with_magic(const T& x, const T& magic) { return (x + magic) - magic; }
+
+// 2^(P - 1) for float and double lanes: magic = quantum * kMagicScale<T>.
+template <class T> inline constexpr double kMagicScale = 8388608.0;           // 2^23
+template <> inline constexpr double kMagicScale<double> = 4503599627370496.0; // 2^52
+
+// The magic number that rounds a non-negative lane m to M significant bits in its own binade,
+// but never to a finer step than F's subnormal quantum (the binade of min_normal):
+// quantum 2^(e - M) with e = max(exponent of m, exponent of min_normal). `exponent_of_m` is m
+// with its mantissa bits cleared; `scale` is 2^(P - 1 - M).
+template <class T> T binade_magic(const T& exponent_of_m, const T& min_normal, const T& scale) {
+  return max(exponent_of_m, min_normal) * scale;
+}
+
 // Rounds a finite, infinite or NaN double to F. Used by the scalar paths for fp32 inputs
 // (exact in double) and for exact products (float method, lmul-formula).
 float round_to_format(double x, const FloatFormat& f, Rounding rounding);
@@ -83,27 +116,9 @@ float round_to_format(double x, const FloatFormat& f, Rounding rounding);
 // quantize(x, F, rounding) of NUMERICS.md section 1, scalar reference.
 float quantize(float x, const FloatFormat& f, Rounding rounding = Rounding::nearest);
 
-// The lane masks of xsimd 8.1 (SSE/AVX registers) reinterpreted between float and int32
-// lanes, which that version has no cast for.
-template <class A> xsimd::batch_bool<int32_t, A> int_mask(const xsimd::batch_bool<float, A>& b) {
-  return xsimd::bitwise_cast<xsimd::batch<int32_t, A>>(xsimd::batch<float, A>(b.data)).data;
-}
-template <class A> xsimd::batch_bool<float, A> float_mask(const xsimd::batch_bool<int32_t, A>& b) {
-  return xsimd::bitwise_cast<xsimd::batch<float, A>>(xsimd::batch<int32_t, A>(b.data)).data;
-}
-
-// Round-to-nearest-even of non-negative integer lanes q to multiples of 2^drop (drop >= 1),
-// given lsb = 2^drop: q + (2^(drop-1) - 1) + (bit drop of q), masked. The bit test uses a
-// compare, not a shift by a run-time count, which WebAssembly SIMD compilers scalarize.
-template <class I> I round_half_even_lanes(const I& q, int32_t lsb) {
-  // All-ones lanes where the kept LSB is set (the SSE/AVX mask register used as integers).
-  const I odd(((q & I(lsb)) == I(lsb)).data);
-  return (q + I((lsb >> 1) - 1) - odd) & I(-lsb);
-}
-
-// The same rule vectorized with integer tricks in the fp32 layout (no float<->int
-// conversions, which WebAssembly SIMD emulates slowly). Constants are computed once per
-// format so the per-batch cost is a handful of integer operations.
+// quantize for batches, with integer tricks in the fp32 layout (no float<->int conversions, which
+// WebAssembly SIMD emulates slowly). Constants are computed once per format so the per-batch cost
+// is a handful of integer operations. Tests prove it equals quantize() bit for bit.
 class Quantizer {
 public:
   Quantizer(const FloatFormat& f, Rounding r);
@@ -114,34 +129,33 @@ public:
   float operator()(float x) const { return quantize(x, format_, rounding_); }
 
   template <class A> xsimd::batch<float, A> operator()(const xsimd::batch<float, A>& x) const {
-    // Magnitudes are below 2^31, so signed int32 lanes compare them correctly (xsimd 8.1
-    // has no fast unsigned compares on SSE).
+    // Magnitudes are below 2^31, so signed int32 lanes compare them correctly.
     using I = xsimd::batch<int32_t, A>;
     using F = xsimd::batch<float, A>;
     if (format_.E() == 8 && drop_ == 0)
       return x; // fp32 itself
-    const I u = xsimd::bitwise_cast<I>(x);
+    const I u = as_int(x);
     const I sign = u & I(int32_t(kSignBit));
     const I mag = u & I(int32_t(kAbsMask));
     I q = mag;
-    if (drop_ > 0) // the carry of a rounding up runs into the exponent, as it should
-      q = rounding_ == Rounding::nearest ? round_half_even_lanes(q, low_mask_ + 1)
+    if (drop_ > 0)
+      q = rounding_ == Rounding::nearest ? round_half_even_bits(q, low_mask_ + 1)
                                          : q & I(~low_mask_);
     if (format_.E() < 8) {
-      // Saturate (satfinite), then redo values below F's normal range on F's subnormal grid:
-      // there the quantum is fixed, so adding and removing 2^(emin - M + 23) rounds to it.
-      q = xsimd::min(q, I(int32_t(format_.max_finite_bits())));
-      const F a = xsimd::bitwise_cast<F>(mag);
-      F r = (a + F(sub_magic_)) - F(sub_magic_);
+      // Saturate (satfinite), then redo values below F's normal range on F's subnormal grid,
+      // where the quantum is fixed.
+      q = min(q, I(int32_t(format_.max_finite_bits())));
+      const F a = as_float(mag);
+      F r = round_with_magic(a, F(subnormal_magic_));
       if (rounding_ == Rounding::truncate)
-        r = xsimd::select(r > a, r - F(sub_quantum_), r);
-      q = xsimd::select(mag < I(int32_t(format_.min_normal_bits())), xsimd::bitwise_cast<I>(r), q);
+        r = select(r > a, r - F(subnormal_quantum_), r);
+      q = select(mag < I(int32_t(format_.min_normal_bits())), as_int(r), q);
     }
     // inf stays inf, NaN stays a (quiet) NaN that F can represent.
     const I inf = I(int32_t(kInfBits));
     const I nan = (mag | I(int32_t(kQuietBit))) & I(~low_mask_);
-    q = xsimd::select(mag > inf, nan, xsimd::select(mag == inf, inf, q));
-    return xsimd::bitwise_cast<F>(q | sign);
+    q = select(mag > inf, nan, select(mag == inf, inf, q));
+    return as_float(q | sign);
   }
 
 private:
@@ -149,7 +163,7 @@ private:
   Rounding rounding_;
   int drop_;
   int32_t low_mask_;
-  float sub_magic_, sub_quantum_;
+  float subnormal_magic_, subnormal_quantum_; // F's subnormal quantum 2^(emin - M), and its magic
 };
 
 // Parses "nearest" / "truncate"; throws std::invalid_argument otherwise.

@@ -41,11 +41,14 @@ public:
   ErrorStats finish() const;
 
 private:
+  double median() const;
   bool keep_median_;
   uint64_t count_ = 0, zeros_ = 0, nonfinite_ = 0;
   double sum_ = 0, sum_signed_ = 0, max_ = 0;
   std::vector<uint64_t> counts_;
-  std::vector<float> rel_;
+  // With keep_median: every relative error, by histogram bin, so the median is a selection
+  // within the one bin that holds it, not over every product.
+  std::vector<std::vector<float>> by_bin_;
 };
 
 // Statistics of every product a[i] * b[i] under spec against exact fp32 products.

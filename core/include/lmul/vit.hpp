@@ -62,7 +62,7 @@ struct VitBlock {
   LinearParams fc2; // [width][mlp_hidden]
 };
 
-struct Vit {
+struct Vit : Network {
   VitConfig config;
   // [width][patch * patch], patch pixels row by row: torch.nn.Conv2d(1, width, patch, patch)'s
   // weight [width, 1, patch, patch].
@@ -81,9 +81,13 @@ struct Vit {
   // or a parameter is not finite.
   void validate() const;
 
+  std::string arch() const override { return "vit"; }
+  std::size_t input_size() const override { return config.pixels(); }
+  std::size_t output_size() const override { return config.classes; }
   // The layers that have products, in forward order: patch_embed; per block i
   // blocks.i.attn.qkv, .attn.scores, .attn.mix, .attn.proj, .mlp.fc1, .mlp.fc2; head.
-  std::vector<LayerInfo> describe() const;
+  std::vector<LayerInfo> describe() const override;
+  std::unique_ptr<PreparedNetwork> prepare(const MulPlan& plan) const override;
 };
 
 // Positions of a block's layers in describe() (and so in a MulPlan's layer indices).
@@ -133,23 +137,26 @@ inline MulPlan exact_plan() {
 // A Vit prepared for one plan: each linear layer's weights quantized and packed once
 // (DenseLayer), each attention layer's kernels chosen once. Not thread-safe (scratch buffers);
 // make one per thread. Keeps a pointer to `vit`, which must outlive it.
-class VitInference {
+class VitInference : public PreparedNetwork {
 public:
+  // Throws std::invalid_argument for an invalid model or a plan naming a layer it does not have.
   VitInference(const Vit& vit, const MulPlan& plan);
-  ~VitInference();
+  ~VitInference() override;
   const Vit& vit() const { return *vit_; }
-  const MulPlan& plan() const { return plan_; }
+  const MulPlan& plan() const override { return plan_; }
 
   // logits[classes] for one image x[pixels] (inputs pixel_to_input()).
-  void logits(const float* x, float* logits) const;
-  // As logits(), and records in `trace` every layer's output and the error of each of its
-  // products against the exact fp32 product of the same operands, and each block's class-token
-  // attention over the patches. `trace` is reset first.
-  void logits_traced(const float* x, float* logits, ForwardTrace& trace) const;
+  void logits(const float* x, float* logits) const override;
+  // As logits(), and records in `trace` (reset first) every layer's output, each block's
+  // class-token attention over the patches and, with `products`, the error of every product
+  // against the exact fp32 product of the same operands.
+  void logits_traced(const float* x, float* logits, ForwardTrace& trace,
+                     bool products) const override;
+  std::size_t bytes() const override;
 
 private:
   struct Scratch;
-  void forward(const float* x, float* logits, ForwardTrace* trace) const;
+  void forward(const float* x, float* logits, ForwardTrace* trace, bool products) const;
 
   const Vit* vit_;
   MulPlan plan_;
@@ -158,12 +165,11 @@ private:
   std::unique_ptr<Scratch> scratch_;
 };
 
-// Accuracy on n images (uint8 pixels, n * pixels) with labels. A forward pass with a
-// non-finite logit is no prediction: it counts as wrong and its prediction is 255.
-// `progress(done, n)` is called now and then; returning false cancels (the result then covers
-// the images done).
-EvalResult evaluate(const VitInference& net, const uint8_t* images, const uint8_t* labels,
-                    std::size_t n,
-                    const std::function<bool(std::size_t, std::size_t)>& progress = {});
+inline EvalResult evaluate(const VitInference& net, const uint8_t* images, const uint8_t* labels,
+                           std::size_t n,
+                           const std::function<bool(std::size_t, std::size_t)>& progress = {}) {
+  return evaluate(net, net.vit().input_size(), net.vit().output_size(), images, labels, n,
+                  progress);
+}
 
 } // namespace lmul

@@ -1,0 +1,14 @@
+// Number formats the demo's texts share.
+export const pct = (v, digits = 2) => `${(v * 100).toFixed(digits)} %`;
+export const int = (v) => Number(v).toLocaleString('en-US');
+// A difference of two accuracies in percentage points, with its sign: "+0.50", "−1.20".
+export const points = (d) => `${d >= 0 ? '+' : '−'}${Math.abs(d * 100).toFixed(2)}`;
+// A relative error: "2.71 %" down to 0.1 %, then "3.10e-5"; negative with a true minus sign.
+export function relErr(v) {
+  if (!Number.isFinite(v)) return String(v);
+  if (v === 0) return '0';
+  const a = Math.abs(v);
+  const s = a >= 1e-3 ? `${(a * 100).toPrecision(3)} %` : a.toExponential(2);
+  return v < 0 ? `−${s}` : s;
+}
+export const signed = (v) => (v > 0 ? '+' : '') + relErr(v);
