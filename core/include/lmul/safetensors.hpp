@@ -45,8 +45,21 @@ std::vector<uint8_t> save_mlp(const Mlp& mlp,
 void save_mlp_file(const Mlp& mlp, const std::string& path,
                    const std::map<std::string, std::string>& metadata = {});
 
+// A tensor to serialize; its values are read where they are, not copied.
+struct F32TensorRef {
+  std::string name;
+  std::vector<std::size_t> shape;
+  const std::vector<float>* values; // product(shape) values, row-major
+};
+
+// A safetensors file of fp32 tensors, stored in the given order, with the given __metadata__.
+std::vector<uint8_t> serialize_safetensors(const std::vector<F32TensorRef>& tensors,
+                                           const std::map<std::string, std::string>& metadata);
+
 // Reads a whole file; throws std::runtime_error naming the path when it cannot.
 std::vector<uint8_t> read_file_bytes(const std::string& path);
+// Writes a whole file; throws std::runtime_error naming the path when it cannot.
+void write_file_bytes(const std::string& path, const std::vector<uint8_t>& bytes);
 
 // "fnv1a64:" + 16 hex digits of the FNV-1a 64-bit hash of a file's bytes: fine-tuned models
 // record their base model's, so `lmul eval` can tell when the base file has changed.
