@@ -195,6 +195,11 @@ SafetensorsContent parse_safetensors(const uint8_t* data, std::size_t size) {
   Json header;
   try {
     header = lmul::json_reader::parse(header_begin, std::size_t(header_length));
+  } catch (const lmul::json_reader::DuplicateKey& e) {
+    // Readers disagree on which of two values wins, so the file says two things.
+    fail("header has the key '" + e.key() +
+         "' twice; a tensor name, a metadata key or a tensor field may appear only once (" +
+         e.what() + ")");
   } catch (const lmul::json_reader::ParseError& e) {
     fail(std::string("header is not valid JSON (") + e.what() + ")");
   }
