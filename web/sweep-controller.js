@@ -105,8 +105,10 @@ export class SweepController {
     const jobs = sweepJobs({ E: s.E, rounding: s.rounding, lmulMethod }, compare ? compare.base.id : null);
     if (confirmLong && !confirmed) {
       const workers = Math.min(jobs.length, this.#runner?.size ?? defaultPoolSize());
-      const e = estimateSweep(model.handle, await dataset(), { jobs: jobs.length, images: n, workers });
-      if (e.seconds > LONG_SWEEP_SECONDS && !this.running) {
+      // Without the test images (or when the model cannot evaluate) there is no estimate: the
+      // sweep below then fails and shows why.
+      const e = await dataset().then((data) => estimateSweep(model.handle, data, { jobs: jobs.length, images: n, workers })).catch(() => null);
+      if (e && e.seconds > LONG_SWEEP_SECONDS && !this.running) {
         this.#askFirst(`This sweep will take about ${duration(e.seconds)}: ${jobs.length} configurations × ${int(n)} images × ` +
           `${int(e.products)} products each, at ${int(Math.round(e.rate / 1e6))} M products/s (measured now) on each of ${workers} workers. ` +
           'Choose fewer images for a quicker one, or ');
