@@ -133,7 +133,8 @@ class LMulDigitDemo extends HTMLElement {
       r.modelFile.value = '';
       if (file) this.#loadFile(file);
     });
-    r.sweepStart.addEventListener('click', () => this.runSweep(Number(r.sweepN.value)).catch(() => {})); // shown in the section
+    // A person who clicks is told first when the sweep would take long; runSweep() just runs.
+    r.sweepStart.addEventListener('click', () => this.#runSweep(Number(r.sweepN.value), true).catch(() => {})); // shown in the section
     r.sweepCancel.addEventListener('click', () => this.#sweep.cancel());
     shadow.addEventListener('keydown', (e) => {
       if (!this.globalShortcuts) this.#onKey(e);
@@ -386,6 +387,9 @@ class LMulDigitDemo extends HTMLElement {
     return { index: i, label: d.labels[i] };
   }
   async runSweep(n = 10000) {
+    return this.#runSweep(n, false);
+  }
+  async #runSweep(n, confirmLong) {
     await this.ready;
     if (!this.#model) return null;
     return this.#sweep.run({
@@ -394,6 +398,7 @@ class LMulDigitDemo extends HTMLElement {
       model: this.#model,
       baseBytes: (entry) => this.#catalogue.bytes(entry),
       dataset: () => this.#testSet(),
+      confirmLong,
     });
   }
   cancelSweep() {

@@ -195,6 +195,11 @@ SafetensorsContent parse_safetensors(const uint8_t* data, std::size_t size) {
   Json header;
   try {
     header = lmul::json_reader::parse(header_begin, std::size_t(header_length));
+  } catch (const lmul::json_reader::DuplicateKey& e) {
+    // Readers disagree on which of two values wins, so the file says two things.
+    fail("header has the key '" + e.key() +
+         "' twice; a tensor name, a metadata key or a tensor field may appear only once (" +
+         e.what() + ")");
   } catch (const lmul::json_reader::ParseError& e) {
     fail(std::string("header is not valid JSON (") + e.what() + ")");
   }
@@ -233,19 +238,19 @@ SafetensorsContent parse_safetensors(const uint8_t* data, std::size_t size) {
   return content;
 }
 
-Mlp mlp_from_tensors(const std::map<std::string, F32Tensor>& tensors) {
+Mlp mlp_from_tensors(std::map<std::string, F32Tensor> tensors) {
   if (tensors.empty())
     fail("the file has no tensors; an MLP needs PREFIX<N>.weight and PREFIX<N>.bias");
   struct Slots {
     const std::string* weight_name = nullptr;
     const std::string* bias_name = nullptr;
-    const F32Tensor* weight = nullptr;
-    const F32Tensor* bias = nullptr;
+    F32Tensor* weight = nullptr;
+    F32Tensor* bias = nullptr;
   };
   std::map<uint64_t, Slots> by_index;
   std::string common_prefix;
   const std::string* first_name = nullptr;
-  for (const auto& [name, tensor] : tensors) {
+  for (auto& [name, tensor] : tensors) {
     std::string prefix, kind;
     uint64_t index = 0;
     if (!split_name(name, prefix, index, kind))
@@ -300,8 +305,8 @@ Mlp mlp_from_tensors(const std::map<std::string, F32Tensor>& tensors) {
         if (!std::isfinite(tensor->values[i]))
           fail("tensor '" + *name + "' has a non-finite value (" +
                std::to_string(tensor->values[i]) + ") at index " + std::to_string(i));
-    l.weight = s.weight->values;
-    l.bias = s.bias->values;
+    l.weight = std::move(s.weight->values);
+    l.bias = std::move(s.bias->values);
     layers.push_back(std::move(l));
     previous_weight = s.weight_name;
   }

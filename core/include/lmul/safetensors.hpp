@@ -32,8 +32,10 @@ struct SafetensorsContent {
 // Parses and validates a whole safetensors file held in memory.
 SafetensorsContent parse_safetensors(const uint8_t* data, std::size_t size);
 
-// Builds an Mlp from tensors named as above (bias required for every layer).
-Mlp mlp_from_tensors(const std::map<std::string, F32Tensor>& tensors);
+// Builds an Mlp from tensors named as above (bias required for every layer). Pass
+// std::move(content.tensors) to move the weights into it instead of copying them: a large
+// model then needs its weights in memory once, not twice.
+Mlp mlp_from_tensors(std::map<std::string, F32Tensor> tensors);
 
 Mlp load_mlp(const uint8_t* data, std::size_t size);
 // Errors start with the path.
