@@ -103,8 +103,8 @@ async function packageBench(images, labels, n, reps) {
     ['exact', { method: 'exact' }],
     ['float M=3', { method: 'float', M: 3 }], ['float M=7', { method: 'float', M: 7 }],
     ['lmul M=3', { method: 'lmul', M: 3 }], ['lmul M=7', { method: 'lmul', M: 7 }],
-    ['lmul-formula M=7', { method: 'lmul-formula', M: 7 }],
-    ['mitchell M=7', { method: 'mitchell', M: 7 }],
+    ['lmul-formula M=3', { method: 'lmul-formula', M: 3 }], ['lmul-formula M=7', { method: 'lmul-formula', M: 7 }],
+    ['mitchell M=3', { method: 'mitchell', M: 3 }], ['mitchell M=7', { method: 'mitchell', M: 7 }],
   ];
   // Best time of the first n test images through model.evaluate, and their accuracy.
   const timeEvaluate = async (opts) => {
