@@ -68,16 +68,16 @@ test('lmul train --arch vit writes a ViT that lmul eval evaluates under the thre
   for (const r of json.results) assert.ok(r.accuracy >= 0 && r.accuracy <= 1 && r.correct <= 100);
   assert.equal(json.results[0].differ_from_exact, 0);
 
-  // A plan that is exact in every product agrees with exact on every image; the attention-only
-  // rows of the table are the plan attention=SPEC.
+  // The attention-only rows of the table are the plan linear=exact,attention=SPEC; layers go by
+  // their PyTorch names too.
   const plan = JSON.parse(run('eval', '--model', model, '--limit', '100', '--plan',
-    'attention=mitchell:E8M3', '--json').stdout);
+    'linear=exact,attention=mitchell:E8M3', '--json').stdout);
   assert.equal(plan.plan, 'linear=exact,attention=mitchell:E8M3:nearest');
   assert.equal(plan.accuracy, json.results[5].accuracy);
   assert.equal(plan.differ_from_exact, json.results[5].differ_from_exact);
   const byName = JSON.parse(run('eval', '--model', model, '--limit', '50', '--plan',
-    'blocks.1.attn.scores=lmul:M1', '--json').stdout);
-  assert.equal(byName.plan, 'exact,layer9=lmul:E8M1:nearest');
+    'exact,blocks.1.attn.scores=lmul:M1', '--json').stdout);
+  assert.equal(byName.plan, 'exact,layer8=lmul:E8M1:nearest'); // patch_embed, then 6 per block
 
   const layers = run('eval', '--model', model, '--limit', '50', '--which-layer', '--formats', 'M1');
   assert.equal(layers.status, 0, layers.stderr);
