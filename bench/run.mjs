@@ -120,7 +120,8 @@ async function peerTfjs(tf, images, labels, n, reps) {
 
 // The ViT of models/README.md ("The equivalent PyTorch module") in TF.js ops, from the file's
 // tensors and __metadata__: patches by reshape and transpose, the patch embedding a matMul,
-// LayerNorm by moments, batched matMuls for Q K^T and softmax(S) V.
+// LayerNorm by moments, batched matMuls for Q K^T and softmax(S) V, every token through every
+// block (ours computes only the class token's row in the last block: same logits, less work).
 function tfjsVit(tf, file) {
   const t = readSafetensors(file);
   const m = t.metadata;
@@ -152,9 +153,9 @@ function tfjsVit(tf, file) {
   };
   const attention = (blk, x) => {
     const b = x.shape[0];
-    // [b, tokens, 3, heads, dh] -> [3, b, heads, tokens, dh]
-    const qkv = tf.transpose(tf.reshape(linear(blk.qkv, x), [b, tokens, 3, heads, dh]), [2, 0, 3, 1, 4]);
-    const [q, k, v] = tf.unstack(qkv);
+    // q, k, v: [b, tokens, width] -> [b, heads, tokens, dh]. (One rank-5 transpose of the qkv
+    // output instead took TF.js's wasm backend longer than all the matMuls of the block.)
+    const [q, k, v] = tf.split(linear(blk.qkv, x), 3, -1).map((t) => tf.transpose(tf.reshape(t, [b, tokens, heads, dh]), [0, 2, 1, 3]));
     const p = tf.softmax(tf.mul(tf.matMul(q, k, false, true), 1 / Math.sqrt(dh)));
     const mixed = tf.reshape(tf.transpose(tf.matMul(p, v), [0, 2, 1, 3]), [b, tokens, width]);
     return linear(blk.proj, mixed);
