@@ -4,7 +4,7 @@
 Builds the PyTorch module of models/README.md ("The ViT as a PyTorch module"), loads a ViT
 .safetensors file into it with load_state_dict(strict=True) (so every name and shape must match),
 runs the first N MNIST test images, and compares its logits with the core's exact-mode logits
-(`lmul eval-vit --logits N`). Writes PyTorch's logits as a fixture that the doctest suite
+(`lmul eval --logits N`). Writes PyTorch's logits as a fixture that the doctest suite
 vit_models compares the core against on every `npm test`.
 
 Needs Debian's python3-torch (apt-get install -y python3-torch), which is large: this script is
@@ -143,7 +143,7 @@ def main():
         torch_logits = model(x)
 
     core = json.loads(subprocess.run(
-        [args.lmul, "eval-vit", "--model", args.model, "--logits", str(args.count), "--data",
+        [args.lmul, "eval", "--model", args.model, "--logits", str(args.count), "--data",
          args.data], check=True, capture_output=True, text=True).stdout)
     core_logits = torch.tensor(core["logits"], dtype=torch.float32)
     assert core["labels"] == labels, "the core read other test labels"

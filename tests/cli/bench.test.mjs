@@ -48,8 +48,22 @@ test('npm run bench pipeline --quick writes the table, the JSON and the SVG plot
   checkBench(r.wasm);
   assert.match(r.peer.runtime, /TensorFlow\.js .* wasm backend/);
   assert.ok(r.peer.accuracy > 0.9);
+  // The ViT: the same weights in TF.js (exact fp32) beside ours, on the same images.
+  assert.equal(r.vit.model, 'models/vit-p7-w48-d3.safetensors');
+  assert.match(r.vit.peer.runtime, /TensorFlow\.js .* wasm backend/);
+  assert.ok(r.vit.peer.accuracy > 0.95, `TF.js ViT accuracy ${r.vit.peer.accuracy}`);
+  assert.ok(r.vit.max_abs_logit_diff < 1e-4, `TF.js vs our logits: ${r.vit.max_abs_logit_diff}`);
+  assert.equal(r.vit.predictions_differ, 0);
+  for (const ours of [r.vit.wasm, r.vit.native]) {
+    assert.deepEqual(ours.map((o) => o.plan), ['exact fp32', 'lmul E8M3, every product', 'lmul E8M3, attention only', 'lmul E8M3, linear only']);
+    for (const o of ours) assert.ok(o.us_per_image > 0 && o.accuracy > 0.95, `${o.plan}: ${JSON.stringify(o)}`);
+  }
+  assert.equal(r.vit.wasm[0].accuracy, r.vit.peer.accuracy); // the same predictions, so the same accuracy
   const md = readFileSync(path.join(dir, 'bench.md'), 'utf8');
   assert.match(md, /\| lmul M=7 \|/);
+  assert.match(md, /\| ViT `models\/vit-p7-w48-d3\.safetensors`, 500 test images, one thread \|/);
+  assert.match(md, /\| peer: TensorFlow\.js .*\| exact fp32 \| \d+\.\d \| \d+\.\d\d % \|/);
+  assert.match(md, /TF\.js's logits differ from ours .* by at most \d\.\d\de-\d+; 0 of 500 predictions differ/);
   assert.match(md, /Only this project skips zero pixels/); // the README's caveat travels with the numbers
   const svg = readFileSync(path.join(dir, 'throughput.svg'), 'utf8');
   assert.match(svg, /^<svg/);
