@@ -20,6 +20,7 @@
 #include "args.hpp"
 #include "command.hpp"
 #include "lmul/idx.hpp"
+#include "lmul/load_network.hpp"
 #include "lmul/mlp.hpp"
 #include "lmul/model_metadata.hpp"
 #include "lmul/plan.hpp"
@@ -96,10 +97,7 @@ std::string seconds(double s) { return lmul::cli::format("%.2f s", s); }
 std::unique_ptr<lmul::Network> network_from_bytes(const std::vector<uint8_t>& bytes,
                                                   const std::string& path) {
   try {
-    lmul::SafetensorsContent content = lmul::parse_safetensors(bytes.data(), bytes.size());
-    if (lmul::is_vit(content))
-      return std::make_unique<lmul::Vit>(lmul::vit_from_safetensors(content));
-    return std::make_unique<lmul::Mlp>(lmul::mlp_from_tensors(std::move(content.tensors)));
+    return lmul::load_network(bytes.data(), bytes.size());
   } catch (const std::invalid_argument& e) {
     throw std::invalid_argument(path + ": " + e.what());
   }
