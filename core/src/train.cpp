@@ -61,7 +61,7 @@ TrainResult train_mlp(Mlp& mlp, const uint8_t* images, const uint8_t* labels, st
   const std::size_t in = mlp.input_size();
   check_labels(labels, n, mlp.output_size(), "train_mlp");
 
-  const auto start = std::chrono::steady_clock::now();
+  const TrainTracker tracker(progress, config.epochs, n * config.epochs);
   WorkerPool pool(config.threads);
   const std::size_t batch = std::min(config.batch, n);
   const std::size_t batches = (n + batch - 1) / batch;
@@ -113,33 +113,47 @@ TrainResult train_mlp(Mlp& mlp, const uint8_t* images, const uint8_t* labels, st
                           config, step);
       }
       images_done += rows;
-
-      const bool epoch_done = b + 1 == batches;
-      const double seconds =
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-      if (epoch_done)
-        result.epoch_loss.push_back(loss_sum / double(epoch_images));
-      if (progress) {
-        TrainProgress p;
-        p.epoch = epoch;
-        p.epochs = config.epochs;
-        p.batch = b + 1;
-        p.batches = batches;
-        p.images = images_done;
-        p.images_total = n * config.epochs;
-        p.epoch_loss = loss_sum / double(epoch_images);
-        p.seconds = seconds;
-        p.epoch_done = epoch_done;
-        if (!progress(p)) {
-          result.cancelled = true;
-          result.seconds = seconds;
-          return result;
-        }
-      }
+      if (!tracker.batch_done(result, epoch, b + 1, batches, images_done, loss_sum, epoch_images))
+        return result;
     }
   }
-  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  result.seconds = tracker.seconds();
   return result;
+}
+
+TrainTracker::TrainTracker(const std::function<bool(const TrainProgress&)>& progress,
+                           std::size_t epochs, std::size_t images_total)
+    : progress_(progress), epochs_(epochs), images_total_(images_total),
+      start_(std::chrono::steady_clock::now()) {}
+
+double TrainTracker::seconds() const {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+}
+
+bool TrainTracker::batch_done(TrainResult& result, std::size_t epoch, std::size_t batch,
+                              std::size_t batches, std::size_t images_done, double loss_sum,
+                              std::size_t epoch_images) const {
+  const bool epoch_done = batch == batches;
+  const double mean_loss = loss_sum / double(epoch_images);
+  if (epoch_done)
+    result.epoch_loss.push_back(mean_loss);
+  if (!progress_)
+    return true;
+  TrainProgress p;
+  p.epoch = epoch;
+  p.epochs = epochs_;
+  p.batch = batch;
+  p.batches = batches;
+  p.images = images_done;
+  p.images_total = images_total_;
+  p.epoch_loss = mean_loss;
+  p.seconds = seconds();
+  p.epoch_done = epoch_done;
+  if (progress_(p))
+    return true;
+  result.cancelled = true;
+  result.seconds = p.seconds;
+  return false;
 }
 
 } // namespace lmul

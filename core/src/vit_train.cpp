@@ -109,7 +109,7 @@ TrainResult train_vit(Vit& vit, const uint8_t* images, const uint8_t* labels, st
                                 std::to_string(c.image));
   check_labels(labels, n, c.classes, "train_vit");
 
-  const auto start = std::chrono::steady_clock::now();
+  const TrainTracker tracker(progress, config.epochs, n * config.epochs);
   WorkerPool pool(config.threads);
   const std::size_t batch = std::min(config.batch, n);
   const std::size_t batches = (n + batch - 1) / batch;
@@ -176,32 +176,11 @@ TrainResult train_vit(Vit& vit, const uint8_t* images, const uint8_t* labels, st
         t.adam.step(t.param->data(), t.grad->data(), t.param->size(), adam_config, step);
       }
       images_done += rows;
-
-      const bool epoch_done = b + 1 == batches;
-      const double seconds =
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-      if (epoch_done)
-        result.epoch_loss.push_back(loss_sum / double(epoch_images));
-      if (progress) {
-        TrainProgress p;
-        p.epoch = epoch;
-        p.epochs = config.epochs;
-        p.batch = b + 1;
-        p.batches = batches;
-        p.images = images_done;
-        p.images_total = n * config.epochs;
-        p.epoch_loss = loss_sum / double(epoch_images);
-        p.seconds = seconds;
-        p.epoch_done = epoch_done;
-        if (!progress(p)) {
-          result.cancelled = true;
-          result.seconds = seconds;
-          return result;
-        }
-      }
+      if (!tracker.batch_done(result, epoch, b + 1, batches, images_done, loss_sum, epoch_images))
+        return result;
     }
   }
-  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  result.seconds = tracker.seconds();
   return result;
 }
 

@@ -11,6 +11,7 @@
 // with 1 and 2 threads and in the WebAssembly build).
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -53,6 +54,23 @@ struct TrainResult {
   std::vector<double> epoch_loss; // mean training loss of each completed epoch
   double seconds = 0;
   bool cancelled = false;
+};
+
+// What every training loop does after a batch, in one place: the epoch's mean loss when the
+// epoch ends, the progress callback, and the run's time. batch_done() returns false when the
+// callback asked to stop (result.cancelled and result.seconds are then set).
+class TrainTracker {
+public:
+  TrainTracker(const std::function<bool(const TrainProgress&)>& progress, std::size_t epochs,
+               std::size_t images_total);
+  double seconds() const;
+  bool batch_done(TrainResult& result, std::size_t epoch, std::size_t batch, std::size_t batches,
+                  std::size_t images_done, double loss_sum, std::size_t epoch_images) const;
+
+private:
+  const std::function<bool(const TrainProgress&)>& progress_;
+  std::size_t epochs_, images_total_;
+  std::chrono::steady_clock::time_point start_;
 };
 
 // The MLP with every weight replaced by the operand the multiplier of `spec` uses for it (what
