@@ -20,31 +20,12 @@ const MulSpec kExact{Method::exact, FloatFormat(8, 23), Rounding::nearest};
 
 // 12x12 images of 4x4 patches: 9 patches, 10 tokens; 3 heads of 4; 2 blocks.
 VitConfig small_config(Activation activation = Activation::gelu) {
-  VitConfig c;
-  c.image = 12;
-  c.patch = 4;
-  c.width = 12;
-  c.heads = 3;
-  c.depth = 2;
-  c.mlp_hidden = 20;
-  c.classes = 5;
-  c.activation = activation;
-  return c;
+  return testing::vit_config(12, 4, 12, 3, 2, 20, 5, activation);
 }
 
 // Parameters of trained-model size and spread, LayerNorm weights around one.
 Vit random_vit(const VitConfig& c, uint64_t seed) {
-  Vit vit(c);
-  std::mt19937_64 rng(seed);
-  std::normal_distribution<float> normal(0.0f, 1.0f);
-  for_each_tensor(vit, [&](const std::string& name, const std::vector<std::size_t>&,
-                           std::vector<float>& v) {
-    const bool norm_weight =
-        name.find("norm") != std::string::npos && name.compare(name.size() - 6, 6, "weight") == 0;
-    for (float& x : v)
-      x = norm_weight ? 1.0f + 0.2f * normal(rng) : 0.3f * normal(rng);
-  });
-  return vit;
+  return testing::random_vit(c, seed, 0.3f, 0.2f);
 }
 
 // Pixel inputs in [0, 1], about a third of them zero (as the dark parts of digits).

@@ -16,30 +16,11 @@ using testing::same;
 namespace {
 // 4x4 images of 2x2 patches: 4 patches, 5 tokens; 2 heads of 2; 2 blocks; 3 classes.
 VitConfig tiny_config(Activation activation) {
-  VitConfig c;
-  c.image = 4;
-  c.patch = 2;
-  c.width = 4;
-  c.heads = 2;
-  c.depth = 2;
-  c.mlp_hidden = 6;
-  c.classes = 3;
-  c.activation = activation;
-  return c;
+  return testing::vit_config(4, 2, 4, 2, 2, 6, 3, activation);
 }
 
 Vit random_vit(const VitConfig& c, uint64_t seed, float spread) {
-  Vit vit(c);
-  std::mt19937_64 rng(seed);
-  std::normal_distribution<float> normal(0.0f, 1.0f);
-  for_each_tensor(vit, [&](const std::string& name, const std::vector<std::size_t>&,
-                           std::vector<float>& v) {
-    const bool norm_weight =
-        name.find("norm") != std::string::npos && name.compare(name.size() - 6, 6, "weight") == 0;
-    for (float& x : v)
-      x = (norm_weight ? 1.0f : 0.0f) + spread * normal(rng);
-  });
-  return vit;
+  return testing::random_vit(c, seed, spread, spread);
 }
 
 std::vector<float> random_inputs(std::size_t n, std::mt19937_64& rng) {

@@ -7,6 +7,9 @@
 #pragma once
 
 #include <cmath>
+#include <cstdint>
+#include <random>
+#include <string>
 #include <vector>
 
 #include "lmul/multiply.hpp"
@@ -14,6 +17,39 @@
 #include "lmul/vit.hpp"
 
 namespace testing {
+
+// A small ViT's configuration for tests.
+inline lmul::VitConfig vit_config(std::size_t image, std::size_t patch, std::size_t width,
+                                  std::size_t heads, std::size_t depth, std::size_t mlp_hidden,
+                                  std::size_t classes, lmul::Activation activation) {
+  lmul::VitConfig c;
+  c.image = image;
+  c.patch = patch;
+  c.width = width;
+  c.heads = heads;
+  c.depth = depth;
+  c.mlp_hidden = mlp_hidden;
+  c.classes = classes;
+  c.activation = activation;
+  return c;
+}
+
+// Random parameters: LayerNorm weights 1 + norm_spread * N(0, 1), everything else
+// spread * N(0, 1), drawn in state_dict order from one seeded generator.
+inline lmul::Vit random_vit(const lmul::VitConfig& c, uint64_t seed, float spread,
+                            float norm_spread) {
+  lmul::Vit vit(c);
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  lmul::for_each_tensor(vit, [&](const std::string& name, const std::vector<std::size_t>&,
+                                 std::vector<float>& v) {
+    const bool norm_weight =
+        name.find("norm") != std::string::npos && name.compare(name.size() - 6, 6, "weight") == 0;
+    for (float& x : v)
+      x = norm_weight ? 1.0f + norm_spread * normal(rng) : spread * normal(rng);
+  });
+  return vit;
+}
 
 template <class Real, class Ops>
 std::vector<Real> reference_logits(const lmul::Vit& vit, const float* image, const Ops& ops) {
