@@ -49,12 +49,18 @@ after(async () => {
   await srv?.close();
 });
 
-test('the page loads offline with no console errors and shows an empty state', async () => {
+test('the page loads offline with no console errors, on a random test digit already predicted; the URL holds the state', async () => {
   assert.equal(await page.title(), 'lmul-wasm — multiplication by addition, live');
-  assert.equal(await text('pred-exact'), '–');
+  await page.waitForFunction(() => document.querySelector('lmul-digit-demo').predictions !== null);
+  await settle();
+  const caption = await page.locator('lmul-digit-demo #preview-caption').textContent();
+  const [, index, label] = caption.match(/^MNIST test image #(\d+), label (\d)/);
+  assert.match(await text('pred-exact'), /^\d$/);
   assert.equal(await page.getByTestId('m-slider').inputValue(), '3');
-  assert.equal(await page.getByTestId('undo').isDisabled(), true);
-  assert.ok(await page.getByText('Draw a digit here').isVisible());
+  assert.equal(await page.getByText('Draw a digit here').isVisible(), false);
+  await page.waitForFunction((i) => location.hash.includes(`img=${i}`), index);
+  assert.match(page.url(), new RegExp(`#model=seed&E=8&M=3&variant=adder&rounding=nearest&img=${index}$`));
+  console.log(`first impression: test image #${index} (label ${label}), exact predicts ${await text('pred-exact')}`);
   assert.deepEqual(problems, []);
 });
 
@@ -233,7 +239,7 @@ test('a bad .safetensors file gives a clear error and keeps the model', async ()
   await page.getByTestId('model-file').setInputFiles({ name: 'broken.safetensors', mimeType: 'application/octet-stream', buffer: Buffer.from('this is not a model') });
   const alert = page.getByTestId('error');
   await alert.waitFor({ state: 'visible' });
-  assert.match(await alert.textContent(), /Could not load broken\.safetensors: .+previous model stays active/);
+  assert.match(await alert.textContent(), /^Could not load broken\.safetensors\. This is not a \.safetensors model file \(it starts with text: “this is not a model”\)\. The previous model stays active\.Technical reason: lm\.loadModel: .*header length/);
   await settle();
   assert.equal(await text('pred-exact'), before);
   const problemsBefore = problems.length;
@@ -414,8 +420,8 @@ test('the E8M1 seed fine-tune: sets M=1 and L-Mul adder, predicts, and its sweep
   assert.match(await table.locator('caption').textContent(), new RegExp(`fine-tuned ${pctText(ftExact)}, base ${pctText(baseExact)}`));
   // The tuned M is marked in the table, and the chart has the base model's curve.
   assert.match(await table.locator('tr.tuned th').textContent(), /^1 tuned$/);
-  const legend = await page.locator('lmul-digit-demo #sweep-chart .u-legend .u-series th').allTextContents();
-  assert.deepEqual(legend.map((t) => t.trim()), ['Exact fp32 (fine-tuned)', 'Float, fine-tuned', 'L-Mul, fine-tuned', 'L-Mul, base (Seed MLP 784-128-10)']);
+  const legend = await page.locator('lmul-digit-demo #sweep-legend button').allTextContents();
+  assert.deepEqual(legend, ['Exact fp32 (fine-tuned)', 'Float, fine-tuned', 'L-Mul, fine-tuned', 'L-Mul, base (Seed MLP 784-128-10)']);
   await page.locator('lmul-digit-demo .ctl-more').screenshot({ path: screenshotPath('finetune-controls-1280-light.png') });
   await page.locator('lmul-digit-demo .sweep').screenshot({ path: screenshotPath('finetune-sweep-1280-light.png') });
   await page.emulateMedia({ colorScheme: 'dark' });
