@@ -4,7 +4,11 @@
 // Conventions (wasm/index.js relies on them):
 // - Arrays travel through wasm memory: the wrapper asks for scratch space (buffer), writes the
 //   inputs there and passes their addresses; large outputs are written to an address it passed.
+//   After a call that needed much scratch space it gives the space back (releaseBuffer).
 //   Memory may grow during any call: the wrapper takes fresh views of HEAPU8 after each one.
+// - Out of memory is reported as its own error type (OutOfMemory): the wrapper says how many
+//   models are alive. What can never fit (a model too large for a 2 GiB heap) is refused up
+//   front with the size it needs.
 // - Multipliers travel as objects with named fields, any of them left out: { method, E, M,
 //   rounding } (the core's MulSpec defaults fill the rest), and for models also `plan`: a plan
 //   string in the CLI grammar, or { linear, attention, layers: { index: spec } }.
@@ -66,7 +70,8 @@ template <class R, class F> R guarded(R marker, F&& f) {
   } catch (const std::length_error& e) {
     record("RangeError", e.what());
   } catch (const std::bad_alloc&) {
-    record("RangeError", "out of memory: the WebAssembly heap cannot grow further");
+    // Its own type, so the wrapper can add what to do about it (dispose models).
+    record("OutOfMemory", "out of memory: the WebAssembly heap cannot grow further");
   } catch (const std::exception& e) {
     record("Error", e.what());
   } catch (...) {
@@ -275,13 +280,33 @@ bool mul_into(Address a, Address b, Address out, double n, val spec) {
   });
 }
 
-// Statistics of the n pairs a[i], b[i], or null.
-val error_stats(Address a, Address b, double n, val spec) {
-  return guarded(val::null(), [&] {
-    return stats_object(
-        lmul::error_stats(spec_of(spec), at<float>(a), at<float>(b), std::size_t(n)));
-  });
-}
+// Error statistics of pairs that arrive in pieces: the wrapper copies long arrays into wasm
+// memory a piece at a time, so its scratch memory stays small whatever their length.
+class ErrorStatsRun {
+public:
+  bool start(val spec) {
+    return guarded(false, [&] {
+      spec_ = spec_of(spec);
+      acc_ = lmul::ErrorAccumulator();
+      return true;
+    });
+  }
+  // Adds the n pairs a[i], b[i].
+  bool add(Address a, Address b, double n) {
+    return guarded(false, [&] {
+      lmul::accumulate_errors(spec_, at<float>(a), at<float>(b), std::size_t(n), acc_);
+      return true;
+    });
+  }
+  // The statistics of every pair added, or null.
+  val finish() const {
+    return guarded(val::null(), [&] { return stats_object(acc_.finish()); });
+  }
+
+private:
+  lmul::MulSpec spec_;
+  lmul::ErrorAccumulator acc_;
+};
 
 val histogram_edges() {
   val a = val::array();
@@ -329,6 +354,19 @@ val memory() {
 
 // ---- models -------------------------------------------------------------------------------
 
+std::string mib(std::size_t bytes) {
+  return std::to_string((bytes + (1u << 20) - 1) >> 20) + " MiB";
+}
+
+// Refuses what cannot fit in the largest WebAssembly heap (2 GiB), saying what it needs and
+// what to do instead.
+void check_fits(std::size_t needed, const char* what, const char* instead) {
+  const std::size_t limit = emscripten_get_heap_max();
+  if (needed > limit)
+    throw std::length_error(std::string(what) + " needs about " + mib(needed) + ", more than the " +
+                            mib(limit) + " a WebAssembly instance can hold; " + instead);
+}
+
 // A loaded network and its session (prepared plans are cached there).
 class Model {
 public:
@@ -338,8 +376,12 @@ public:
           lmul::parse_safetensors(at<uint8_t>(bytes), std::size_t(size));
       metadata_problems_.clear();
       metadata_ = lmul::ModelMetadata::from_map(content.metadata, &metadata_problems_);
-      auto mlp = std::make_unique<lmul::Mlp>(lmul::mlp_from_tensors(content.tensors));
-      session_ = std::make_unique<lmul::ModelSession>(std::move(mlp));
+      auto mlp = std::make_unique<lmul::Mlp>(lmul::mlp_from_tensors(std::move(content.tensors)));
+      auto session = std::make_unique<lmul::ModelSession>(std::move(mlp));
+      check_fits(session->predict_bytes_estimate(false),
+                 "this model (its weights and one prepared copy of them for a multiplier)",
+                 "use a smaller model here, or the native CLI (lmul eval)");
+      session_ = std::move(session);
       raw_metadata_ = std::move(content.metadata);
       for (const lmul::LayerInfo& l : session_->layers())
         names_.push_back(l.name);
@@ -388,6 +430,12 @@ public:
       lmul::PredictOptions o;
       o.errors = !opts["errors"].isFalse();
       o.attention = opts["attention"].isTrue();
+      if (o.errors && !lmul::all_exact(plan, session_->layers()))
+        check_fits(session_->predict_bytes_estimate(true),
+                   "a prediction with error statistics for this model (its weights, a prepared "
+                   "copy for the multiplier and one for exact fp32, and the relative error of "
+                   "every product)",
+                   "pass { errors: false } to predict without them");
       return prediction_object(session_->predict(at<float>(x), plan, o));
     });
   }
@@ -408,11 +456,12 @@ public:
     });
   }
 
-  // { bytes, plans } of the prepared copies this model holds.
+  // { bytes, plans, budget } of the prepared copies this model holds.
   val prepared() const {
     val o = val::object();
     o.set("bytes", double(session_->prepared_bytes()));
     o.set("plans", double(session_->prepared_plans()));
+    o.set("budget", double(session_->budget()));
     return o;
   }
 
@@ -434,7 +483,6 @@ EMSCRIPTEN_BINDINGS(lmul) {
   function("mul", &mul);
   function("quantize", &quantize);
   function("mulInto", &mul_into);
-  function("errorStats", &error_stats);
   function("histogramEdges", &histogram_edges);
   function("registry", &registry);
   function("preprocess", &preprocess);
@@ -448,4 +496,9 @@ EMSCRIPTEN_BINDINGS(lmul) {
       .function("predict", &Model::predict)
       .function("evaluate", &Model::evaluate)
       .function("prepared", &Model::prepared);
+  class_<ErrorStatsRun>("ErrorStatsRun")
+      .constructor<>()
+      .function("start", &ErrorStatsRun::start)
+      .function("add", &ErrorStatsRun::add)
+      .function("finish", &ErrorStatsRun::finish);
 }

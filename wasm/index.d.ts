@@ -228,9 +228,11 @@ export interface ModelMetadata {
 
 /**
  * A loaded multilayer perceptron (Linear -> ReLU -> ... -> Linear). Holds wasm memory: call
- * `dispose()` when done (a FinalizationRegistry frees forgotten models eventually, but do not
- * rely on it). Prepared weights are cached per plan, least recently used first, within 256 MiB,
- * so repeated calls are fast.
+ * `dispose()` when done, or hold it with `using` (it has `[Symbol.dispose]`). A
+ * FinalizationRegistry frees a forgotten model only when the JS engine happens to collect its
+ * small wrapper, which wasm memory does not prompt: do not rely on it. Prepared weights are
+ * cached per plan, least recently used first, within a byte budget (`prepared.budget`, 256 MiB;
+ * a single copy larger than that is kept alone), so repeated calls are fast.
  */
 export interface LMulModel {
   /** Layer widths, input first, e.g. [784, 128, 10]. */
@@ -240,8 +242,11 @@ export interface LMulModel {
   /** What the model file says about itself (its safetensors `__metadata__`). */
   readonly metadata: ModelMetadata;
   readonly disposed: boolean;
-  /** Bytes of prepared (quantized, packed) weights held for the plans used lately, and how many plans. */
-  readonly prepared: { bytes: number; plans: number };
+  /**
+   * Bytes of prepared (quantized, packed) weights held for the plans used lately, how many plans,
+   * and the budget they are kept within.
+   */
+  readonly prepared: { bytes: number; plans: number; budget: number };
 
   /** The layers that have products, in forward order (the numbering of plans). */
   describe(): readonly LayerInfo[];
@@ -250,8 +255,10 @@ export interface LMulModel {
    * One forward pass. `pixels`: `inputSize` finite values (MNIST models: 28 x 28 row-major,
    * 0 = background, 1 = ink, i.e. byte / 255).
    * @throws {TypeError} pixels is not a Float32Array, bad option types, or the model is disposed
-   * @throws {RangeError} wrong length, a non-finite pixel, an option out of range, or a plan
-   *   that does not parse or names a layer the model does not have
+   * @throws {RangeError} wrong length, a non-finite pixel, an option out of range, a plan
+   *   that does not parse or names a layer the model does not have, error statistics that
+   *   cannot fit in the 2 GiB wasm heap for a model this large (pass `{ errors: false }`), or
+   *   out of memory (the message says how many models are alive)
    */
   predict(pixels: Float32Array, opts?: PredictOptions): Prediction;
 
@@ -275,7 +282,14 @@ export interface LMulModel {
   dispose(): void;
 }
 
-/** One instance of the WebAssembly module (its own memory). Never needs disposing itself. */
+/**
+ * One instance of the WebAssembly module (its own memory). Never needs disposing itself.
+ *
+ * Typed arrays are recognised by their type, not `instanceof`: a Float32Array from another
+ * realm (an iframe, a Node `vm` context) is fine. An array whose ArrayBuffer was detached
+ * (transferred with postMessage or structuredClone) is refused with a TypeError naming the
+ * function and the parameter.
+ */
 export interface LMul {
   readonly version: string;
 
@@ -310,8 +324,10 @@ export interface LMul {
   /**
    * Loads an MLP from a .safetensors file (fp32 tensors PREFIX<N>.weight [out, in] and
    * PREFIX<N>.bias [out], e.g. fc1.weight, fc1.bias, fc2.weight, ...).
-   * @throws {TypeError} bytes is not a Uint8Array / ArrayBuffer (the promise rejects)
-   * @throws {RangeError} malformed file, naming the tensor or field (the promise rejects)
+   * @throws {TypeError} bytes is not a Uint8Array / ArrayBuffer, or was transferred away (the promise rejects)
+   * @throws {RangeError} malformed file, naming the tensor or field; a model too large for the
+   *   2 GiB wasm heap, with the size it needs; out of memory, with how many models are alive
+   *   (the promise rejects)
    */
   loadModel(bytes: ArrayBuffer | ArrayBufferView): Promise<LMulModel>;
 
@@ -319,9 +335,10 @@ export interface LMul {
   defaultModel(): Promise<LMulModel>;
 
   /**
-   * Diagnostics: the size of the wasm memory (it grows, never shrinks), the bytes malloc has
-   * currently handed out, and how many models of this instance are not disposed. They stay flat
-   * over repeated calls of any API function.
+   * Diagnostics: the size of the wasm memory (it grows up to 2 GiB, never shrinks), the bytes
+   * malloc has currently handed out, and how many models of this instance are not disposed. They
+   * stay flat over repeated calls of any API function; a call's scratch memory beyond 1 MiB is
+   * given back after it.
    */
   memory(): { heapBytes: number; mallocBytes: number; liveModels: number };
 }

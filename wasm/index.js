@@ -34,7 +34,10 @@ const WASM_URL = new URL('../dist/lmul.wasm', import.meta.url);
 const DEFAULT_MODEL_URL = new URL('../models/mlp-784-128-10.safetensors', import.meta.url);
 
 const EVAL_CHUNK = 250; // images per module call in evaluate (progress and cancel granularity)
-const MUL_CHUNK = 1 << 16; // elements per module call in mulArray (bounds the wasm heap)
+const MUL_CHUNK = 1 << 16; // elements per module call in mulArray and errorStats (bounds the wasm heap)
+// Scratch memory up to this size stays allocated between calls; a call that needed more gives it
+// back afterwards (the wasm heap never shrinks, but malloc can reuse what was given back).
+const SCRATCH_KEPT = 1 << 20;
 
 const isNode = typeof process === 'object' && typeof process.versions?.node === 'string';
 
@@ -65,18 +68,62 @@ function checkInteger(where, name, v, lo, hi, what = '') {
   return v;
 }
 
-function checkFloat32Array(where, name, v) {
-  if (!(v instanceof Float32Array))
-    throw new TypeError(`${where}: ${name} must be a Float32Array, got ${describe(v)}` +
-      (Array.isArray(v) || ArrayBuffer.isView(v) ? ` (convert it with Float32Array.from(${name}))` : ''));
+// Types are told by the engine's internal slots, not instanceof, so arrays from another realm
+// (an iframe, a vm context) are accepted: %TypedArray%.prototype's toStringTag getter returns a
+// typed array's type name and undefined for anything else, and ArrayBuffer.prototype's
+// byteLength getter throws for anything but an ArrayBuffer; neither can be faked by a property.
+const typedArrayName = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Uint8Array.prototype), Symbol.toStringTag).get;
+const viewBuffer = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Uint8Array.prototype), 'buffer').get;
+const arrayBufferByteLength = Object.getOwnPropertyDescriptor(ArrayBuffer.prototype, 'byteLength').get;
+
+function isArrayBuffer(v) {
+  try {
+    arrayBufferByteLength.call(v);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+// Whether an ArrayBuffer was detached (its memory transferred by postMessage or structuredClone).
+function isDetached(buffer) {
+  if (typeof buffer.detached === 'boolean') return buffer.detached;
+  if (buffer.byteLength !== 0) return false;
+  try {
+    new Uint8Array(buffer); // a view of a detached buffer cannot be made
+    return false;
+  } catch {
+    return true;
+  }
+}
+
+function checkNotDetached(where, name, buffer) {
+  if (isDetached(buffer))
+    throw new TypeError(`${where}: ${name} cannot be read: its ArrayBuffer was detached (transferred with postMessage or structuredClone); ` +
+      'pass an array that still holds its memory, e.g. a copy made before the transfer');
+}
+
+// A typed array of one of `types` (the first named in the error), from any realm, not detached.
+function checkTypedArray(where, name, v, types) {
+  if (!types.includes(ArrayBuffer.isView(v) ? typedArrayName.call(v) : undefined))
+    throw new TypeError(`${where}: ${name} must be a ${types[0]}, got ${describe(v)}` +
+      (Array.isArray(v) || ArrayBuffer.isView(v) ? ` (convert it with ${types[0]}.from(${name}))` : ''));
+  checkNotDetached(where, name, viewBuffer.call(v));
   return v;
 }
 
-function checkBytes(where, name, v) {
-  if (!(v instanceof Uint8Array || v instanceof Uint8ClampedArray))
-    throw new TypeError(`${where}: ${name} must be a Uint8Array, got ${describe(v)}` +
-      (Array.isArray(v) || ArrayBuffer.isView(v) ? ` (convert it with Uint8Array.from(${name}))` : ''));
-  return v;
+const checkFloat32Array = (where, name, v) => checkTypedArray(where, name, v, ['Float32Array']);
+const checkBytes = (where, name, v) => checkTypedArray(where, name, v, ['Uint8Array', 'Uint8ClampedArray']);
+
+// The bytes of an ArrayBuffer or any view of one (any realm), as a Uint8Array; null for anything else.
+function bytesOf(where, name, v) {
+  if (isArrayBuffer(v)) {
+    checkNotDetached(where, name, v);
+    return new Uint8Array(v);
+  }
+  if (!ArrayBuffer.isView(v)) return null;
+  checkNotDetached(where, name, v.buffer);
+  return new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
 }
 
 function checkOptionsObject(where, opts, allowed, name = 'opts') {
@@ -254,9 +301,9 @@ export async function createLMul(options) {
     throw new TypeError(`${where}: options.wasmModule must be a WebAssembly.Module, got ${describe(o.wasmModule)}`);
   let wasmBinary;
   if (o.wasmBinary !== undefined) {
-    if (o.wasmBinary instanceof ArrayBuffer) wasmBinary = new Uint8Array(o.wasmBinary);
-    else if (o.wasmBinary instanceof Uint8Array) wasmBinary = o.wasmBinary;
-    else throw new TypeError(`${where}: options.wasmBinary must be an ArrayBuffer or Uint8Array, got ${describe(o.wasmBinary)}`);
+    const isBytes = isArrayBuffer(o.wasmBinary) || (ArrayBuffer.isView(o.wasmBinary) && typedArrayName.call(o.wasmBinary) === 'Uint8Array');
+    if (!isBytes) throw new TypeError(`${where}: options.wasmBinary must be an ArrayBuffer or Uint8Array, got ${describe(o.wasmBinary)}`);
+    wasmBinary = bytesOf(where, 'options.wasmBinary', o.wasmBinary);
   }
   // assetsBase moves every file at once (bundlers that do not process new URL, e.g. esbuild);
   // locateFile and defaultModelUrl still win for their own file.
@@ -328,9 +375,20 @@ class Wasm {
     const e = this.mod.takeError();
     const tab = e.indexOf('\t');
     if (tab < 0) return null;
-    const type = e.slice(0, tab);
+    const type = e.slice(0, tab), message = `${where}: ${e.slice(tab + 1)}`;
+    if (type === 'OutOfMemory') return new RangeError(message + this.#aliveHint());
     const Cls = type === 'RangeError' ? RangeError : type === 'TypeError' ? TypeError : Error;
-    return new Cls(`${where}: ${e.slice(tab + 1)}`);
+    return new Cls(message);
+  }
+
+  // What to do when memory runs out while models are alive: a FinalizationRegistry frees a
+  // forgotten model only when the JS engine collects its wrapper, and wasm memory does not make
+  // the engine collect.
+  #aliveHint() {
+    const n = this.liveModels;
+    if (n === 0) return '';
+    return `; ${n} model${n === 1 ? ' is' : 's are'} alive in this instance: call dispose() on those you no longer need ` +
+      '(or hold them with `using`), which frees their memory at once';
   }
 
   // The error of a call that returned its failure marker.
@@ -338,11 +396,15 @@ class Wasm {
     return this.pendingError(where) ?? new Error(`${where}: the WebAssembly module failed without a message`);
   }
 
-  // Scratch memory for `bytes` bytes of input; its address.
-  buffer(bytes, where) {
+  // f(address of `bytes` bytes of scratch memory for the inputs of one call), returned.
+  scratch(bytes, where, f) {
     const p = this.mod.buffer(bytes);
     if (!p) throw this.error(where);
-    return p;
+    try {
+      return f(p);
+    } finally {
+      if (bytes > SCRATCH_KEPT) this.mod.releaseBuffer();
+    }
   }
 
   // Fresh views: memory can grow during any call, which detaches older views.
@@ -415,11 +477,12 @@ class LMul {
     const w = this.#w;
     for (let i = 0; i < a.length; i += MUL_CHUNK) {
       const n = Math.min(a.length, i + MUL_CHUNK) - i;
-      const p = w.buffer(12 * n, where);
-      w.f32(p, n).set(a.subarray(i, i + n));
-      w.f32(p + 4 * n, n).set(b.subarray(i, i + n));
-      if (!w.mod.mulInto(p, p + 4 * n, p + 8 * n, n, s)) throw w.error(where);
-      out.set(w.f32(p + 8 * n, n), i);
+      w.scratch(12 * n, where, (p) => {
+        w.f32(p, n).set(a.subarray(i, i + n));
+        w.f32(p + 4 * n, n).set(b.subarray(i, i + n));
+        if (!w.mod.mulInto(p, p + 4 * n, p + 8 * n, n, s)) throw w.error(where);
+        out.set(w.f32(p + 8 * n, n), i);
+      });
     }
     return out;
   }
@@ -442,13 +505,24 @@ class LMul {
     checkFloat32Array(where, 'b', b);
     if (a.length !== b.length) throw new RangeError(`${where}: a and b must have the same length, got ${a.length} and ${b.length}`);
     const s = specOf(where, checkOptionsObject(where, opts, SPEC_KEYS));
-    const w = this.#w, n = a.length;
-    const p = w.buffer(8 * n, where);
-    w.f32(p, n).set(a);
-    w.f32(p + 4 * n, n).set(b);
-    const r = w.mod.errorStats(p, p + 4 * n, n, s);
-    if (!r) throw w.error(where);
-    return w.stats(r);
+    const w = this.#w;
+    const run = new w.mod.ErrorStatsRun();
+    try {
+      if (!run.start(s)) throw w.error(where);
+      for (let i = 0; i < a.length; i += MUL_CHUNK) {
+        const n = Math.min(a.length, i + MUL_CHUNK) - i;
+        w.scratch(8 * n, where, (p) => {
+          w.f32(p, n).set(a.subarray(i, i + n));
+          w.f32(p + 4 * n, n).set(b.subarray(i, i + n));
+          if (!run.add(p, p + 4 * n, n)) throw w.error(where);
+        });
+      }
+      const r = run.finish();
+      if (!r) throw w.error(where);
+      return w.stats(r);
+    } finally {
+      run.delete();
+    }
   }
 
   preprocess(gray, width, height) {
@@ -459,18 +533,17 @@ class LMul {
     if (gray.length !== width * height)
       throw new RangeError(`${where}: gray must hold width * height = ${width} * ${height} = ${width * height} values, got ${gray.length}`);
     const w = this.#w, n = gray.length;
-    const p = w.buffer(4 * (n + 784), where);
-    w.f32(p, n).set(gray);
-    if (!w.mod.preprocess(p, width, height, p + 4 * n)) throw w.error(where);
-    return w.f32(p + 4 * n, 784).slice();
+    return w.scratch(4 * (n + 784), where, (p) => {
+      w.f32(p, n).set(gray);
+      if (!w.mod.preprocess(p, width, height, p + 4 * n)) throw w.error(where);
+      return w.f32(p + 4 * n, 784).slice();
+    });
   }
 
   async loadModel(bytes) {
     const where = 'lm.loadModel';
-    let view;
-    if (bytes instanceof ArrayBuffer) view = new Uint8Array(bytes);
-    else if (ArrayBuffer.isView(bytes)) view = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    else throw new TypeError(`${where}: bytes must be a Uint8Array or ArrayBuffer holding a .safetensors file, got ${describe(bytes)}`);
+    const view = bytesOf(where, 'bytes', bytes);
+    if (!view) throw new TypeError(`${where}: bytes must be a Uint8Array or ArrayBuffer holding a .safetensors file, got ${describe(bytes)}`);
     return this.#load(view, where);
   }
 
@@ -499,11 +572,14 @@ class LMul {
 
   #load(view, where) {
     const w = this.#w;
-    const p = w.buffer(view.length, where);
-    w.u8(p, view.length).set(view);
     const handle = new w.mod.Model();
-    if (!handle.load(p, view.length)) {
-      const e = w.error(where);
+    try {
+      const loaded = w.scratch(view.length, where, (p) => {
+        w.u8(p, view.length).set(view);
+        return handle.load(p, view.length);
+      });
+      if (!loaded) throw w.error(where);
+    } catch (e) {
       handle.delete();
       throw e;
     }
@@ -602,9 +678,10 @@ class LMulModel {
     request.errors = checkBoolean(where, 'opts.errors', o.errors) !== false;
     request.attention = checkBoolean(where, 'opts.attention', o.attention) === true;
     const w = this.#w;
-    const p = w.buffer(4 * n, where);
-    w.f32(p, n).set(pixels);
-    const r = handle.predict(p, request);
+    const r = w.scratch(4 * n, where, (p) => {
+      w.f32(p, n).set(pixels);
+      return handle.predict(p, request);
+    });
     if (!r) throw w.error(where);
     const stats = (e) => (e ? w.stats(e) : null);
     r.errors = stats(r.errors);
@@ -644,16 +721,17 @@ class LMulModel {
     const w = this.#w, per = this.inputSize, classes = this.outputSize, n = end - start;
     // [logits (floats first, aligned)] images, labels, predictions
     const logitBytes = acc.logits ? 4 * n * classes : 0;
-    const p = w.buffer(logitBytes + n * (per + 2), where);
-    const q = p + logitBytes;
-    w.u8(q, n * per).set(images.subarray(start * per, end * per));
-    w.u8(q + n * per, n).set(labels.subarray(start, end));
-    const r = handle.evaluate(q, q + n * per, n, q + n * (per + 1), acc.logits ? p : 0, s);
-    if (!r) throw w.error(where);
-    acc.correct += r.correct;
-    acc.nonFinite += r.nonfinite;
-    acc.predictions.set(w.u8(q + n * (per + 1), n), start);
-    acc.logits?.set(w.f32(p, n * classes), start * classes);
+    w.scratch(logitBytes + n * (per + 2), where, (p) => {
+      const q = p + logitBytes;
+      w.u8(q, n * per).set(images.subarray(start * per, end * per));
+      w.u8(q + n * per, n).set(labels.subarray(start, end));
+      const r = handle.evaluate(q, q + n * per, n, q + n * (per + 1), acc.logits ? p : 0, s);
+      if (!r) throw w.error(where);
+      acc.correct += r.correct;
+      acc.nonFinite += r.nonfinite;
+      acc.predictions.set(w.u8(q + n * (per + 1), n), start);
+      acc.logits?.set(w.f32(p, n * classes), start * classes);
+    });
   }
 
   evaluate(images, labels, opts, onProgress) {

@@ -5,6 +5,13 @@
 // { type: 'image', pixels: Uint8Array(784), index, label } (a 28x28 MNIST test image that
 // fills the pad). Every change pushes the previous item list on a history stack, so Undo
 // also undoes Clear and "Random test digit".
+//
+// Drawing is incremental: the finished items are kept painted on two canvases (the visible
+// size with paper and ink, and the model's raster), a finished stroke is painted onto them
+// alone, and the stroke in progress is drawn over a copy of them. Only undo, clear, a test
+// image, a resize or new colors paint every item again, so a stroke costs the same after 2,000
+// strokes as after 10. Painting an item onto a canvas that holds the ones before it gives the
+// same pixels as painting them all at once.
 
 // MNIST-like stroke: a digit drawn over ~2/3 of the pad becomes 20 px high in the network
 // input, and MNIST strokes are ~2.5 px wide there, so the pen is 8 % of the pad's side.
@@ -86,6 +93,10 @@ export class DrawingPad extends EventTarget {
     this.items = [];
     this.history = [];
     this.active = null; // { pointerId, stroke }
+    // The finished items, painted: on paper at the visible size, and as ink alone on the raster.
+    this.done = makeCanvas(1);
+    this.doneRaster = makeCanvas(RASTER_SIZE);
+    // The raster with the stroke in progress, read by rasterize().
     this.raster = makeCanvas(RASTER_SIZE);
     this.rasterCtx = this.raster.getContext('2d', { willReadFrequently: true });
 
@@ -120,11 +131,17 @@ export class DrawingPad extends EventTarget {
     return this.items.length === 1 && this.items[0].type === 'image' && !this.active ? this.items[0] : null;
   }
 
-  #commit(items) {
+  // A new item list; `added` is the one item it adds to the current list, painted alone.
+  #commit(items, added = null) {
     this.history.push(this.items);
     if (this.history.length > 200) this.history.shift();
     this.items = items;
-    this.render();
+    if (added) {
+      this.#paintDone([added]);
+      this.#show();
+    } else {
+      this.render();
+    }
     this.#emit(true);
   }
   clear() {
@@ -157,7 +174,7 @@ export class DrawingPad extends EventTarget {
     this.canvas.focus({ preventScroll: true });
     this.canvas.setPointerCapture?.(e.pointerId);
     this.active = { pointerId: e.pointerId, stroke: { type: 'stroke', points: [this.#point(e)] } };
-    this.render();
+    this.#show();
     this.#emit(false);
   }
   #move(e) {
@@ -169,37 +186,55 @@ export class DrawingPad extends EventTarget {
       const q = this.#point(ev), last = pts[pts.length - 1];
       if (Math.hypot(q[0] - last[0], q[1] - last[1]) > 0.002) pts.push(q);
     }
-    this.render();
+    this.#show();
     this.#emit(false);
   }
   #up(e) {
     if (!this.active || e.pointerId !== this.active.pointerId) return;
     const { stroke } = this.active;
     this.active = null;
-    this.#commit([...this.items, stroke]);
+    this.#commit([...this.items, stroke], stroke);
   }
 
-  #allItems() {
-    return this.active ? [...this.items, this.active.stroke] : this.items;
-  }
-
+  // Paints every item again, at the canvas's current size and colors (after undo, clear, a test
+  // image, a resize or a theme change).
   render() {
     const c = this.canvas;
     const dpr = globalThis.devicePixelRatio || 1;
     const size = Math.max(1, Math.round(c.clientWidth * dpr));
     if (c.width !== size || c.height !== size) c.width = c.height = size;
-    const ctx = c.getContext('2d');
-    const { ink, paper } = this.colors();
-    ctx.fillStyle = paper;
+    const done = this.done;
+    if (done.width !== size || done.height !== size) done.width = done.height = size;
+    const ctx = done.getContext('2d');
+    ctx.fillStyle = this.colors().paper;
     ctx.fillRect(0, 0, size, size);
-    paint(ctx, this.#allItems(), size, ink, this.strokeWidth);
+    this.doneRaster.getContext('2d').clearRect(0, 0, RASTER_SIZE, RASTER_SIZE);
+    this.#paintDone(this.items);
+    this.#show();
+  }
+
+  // Paints items over the finished ones on both canvases.
+  #paintDone(items) {
+    paint(this.done.getContext('2d'), items, this.done.width, this.colors().ink, this.strokeWidth);
+    paint(this.doneRaster.getContext('2d'), items, RASTER_SIZE, '#fff', this.strokeWidth);
+  }
+
+  // The visible canvas: the finished items, and the stroke in progress over them.
+  #show() {
+    const c = this.canvas;
+    if (c.width !== this.done.width) return this.render(); // resized since: paint at the new size
+    const ctx = c.getContext('2d');
+    ctx.clearRect(0, 0, c.width, c.height);
+    ctx.drawImage(this.done, 0, 0);
+    if (this.active) paint(ctx, [this.active.stroke], c.width, this.colors().ink, this.strokeWidth);
   }
 
   // Grayscale raster of everything on the pad: Float32Array(RASTER_SIZE^2), ink = 1.
   rasterize() {
     const ctx = this.rasterCtx, n = RASTER_SIZE;
     ctx.clearRect(0, 0, n, n);
-    paint(ctx, this.#allItems(), n, '#fff', this.strokeWidth);
+    ctx.drawImage(this.doneRaster, 0, 0);
+    if (this.active) paint(ctx, [this.active.stroke], n, '#fff', this.strokeWidth);
     const rgba = ctx.getImageData(0, 0, n, n).data;
     const gray = new Float32Array(n * n);
     for (let i = 0; i < gray.length; ++i) gray[i] = rgba[4 * i + 3] / 255;

@@ -12,3 +12,11 @@ export function relErr(v) {
   return v < 0 ? `−${s}` : s;
 }
 export const signed = (v) => (v > 0 ? '+' : '') + relErr(v);
+// A duration for people: "45 s", "3 min 20 s", "2 h 5 min".
+export function duration(seconds) {
+  const s = Math.max(1, Math.round(seconds));
+  if (s < 60) return `${s} s`;
+  if (s < 3600) return `${Math.floor(s / 60)} min${s % 60 ? ` ${s % 60} s` : ''}`;
+  const m = Math.round(s / 60);
+  return `${Math.floor(m / 60)} h${m % 60 ? ` ${m % 60} min` : ''}`;
+}

@@ -171,7 +171,8 @@ class LMulDigitDemo extends HTMLElement {
       r.modelFile.value = '';
       if (file) this.#loadFile(file);
     });
-    r.sweepStart.addEventListener('click', () => this.runSweep(Number(r.sweepN.value)).catch(() => {})); // shown in the section
+    // A person who clicks is told first when the sweep would take long; runSweep() just runs.
+    r.sweepStart.addEventListener('click', () => this.#runSweep(Number(r.sweepN.value), true).catch(() => {})); // shown in the section
     r.sweepCancel.addEventListener('click', () => this.#sweep.cancel());
     r.root.addEventListener('click', (e) => {
       const b = e.target.closest?.('button[data-export]');
@@ -482,6 +483,9 @@ class LMulDigitDemo extends HTMLElement {
     return this.showTestImage(pool ? pool[Math.floor(Math.random() * pool.length)] : Math.floor(Math.random() * d.n));
   }
   async runSweep(n = 10000) {
+    return this.#runSweep(n, false);
+  }
+  async #runSweep(n, confirmLong) {
     await this.ready;
     if (!this.#model) return null;
     return this.#sweep.run({
@@ -491,6 +495,7 @@ class LMulDigitDemo extends HTMLElement {
       plan: { option: this.#planOption(), text: this.plan.text },
       baseBytes: (entry) => this.#catalogue.bytes(entry),
       dataset: () => this.#testSet(),
+      confirmLong,
     });
   }
   cancelSweep() {

@@ -4,11 +4,11 @@
 // one says why where the table is), the CSV and JSON downloads, and for a fine-tune the
 // comparison with its base model — and clears it when the model changes. The element supplies
 // the model, the settings, the plan and the test set.
-import { SweepRunner, SWEEP_MS, sweepJobs } from './sweep.js';
+import { SweepRunner, SWEEP_MS, sweepJobs, defaultPoolSize, estimateSweep, LONG_SWEEP_SECONDS } from './sweep.js';
 import { sweepChart, sweepSeries } from './charts.js';
 import { METHOD_OF_VARIANT, isAtTuned } from './catalogue.js';
 import { tuneButton } from './model-view.js';
-import { int, pct, points } from './format.js';
+import { duration, int, pct, points } from './format.js';
 import { slug, sweepCsv, sweepJson } from './export.js';
 
 const PLAIN_COLUMNS = [['f', 'Float'], ['l', 'L-Mul'], ['d', 'L-Mul − Float', 'L-Mul accuracy minus Float accuracy, in percentage points']];
@@ -35,6 +35,7 @@ export class SweepController {
   #base = null;
   #connected = false;
   #record = null; // the last sweep, for the downloads
+  #confirmed = false; // "run it anyway" was clicked
 
   constructor(refs, host, downloads) {
     this.#refs = refs;
@@ -89,6 +90,18 @@ export class SweepController {
     this.#runner?.cancel();
   }
 
+  // The status line says how long the sweep would take, with a button that runs it (with the
+  // settings of that moment, as Run sweep does).
+  #askFirst(text) {
+    const button = Object.assign(document.createElement('button'), { type: 'button', textContent: 'run it anyway' });
+    button.dataset.testid = 'sweep-confirm';
+    button.addEventListener('click', () => {
+      this.#confirmed = true;
+      this.#refs.sweepStart.click();
+    }, { once: true });
+    this.#refs.sweepStatus.replaceChildren(text, button, '.'); // gone with the next status
+  }
+
   // Back to "Run the sweep" (another model: the numbers on screen were not its).
   reset() {
     const r = this.#refs;
@@ -105,13 +118,17 @@ export class SweepController {
     r.sweepCsv.disabled = r.sweepJson.disabled = true;
   }
 
-  // One sweep over the first n test images. model: { entry, bytes, tuned, base } (a fine-tune
-  // with a listed base is compared with it); plan: { option, text } (the exact layers, as
-  // model.predict's plan option and as the L-Mul column's plan text); baseBytes(entry) and
-  // dataset() load what it needs. Resolves to { cancelled, seconds, accuracy } or null if a
-  // sweep is already running; rejects (after showing why) when it fails.
-  async run({ n, settings: s, model, plan, baseBytes, dataset }) {
+  // One sweep over the first n test images. model: { entry, handle, bytes, tuned, base } (a
+  // fine-tune with a listed base is compared with it); plan: { option, text } (the exact layers,
+  // as model.predict's plan option and as the L-Mul column's plan text); baseBytes(entry) and
+  // dataset() load what it needs. With confirmLong (a click on Run sweep), a sweep estimated to
+  // take longer than LONG_SWEEP_SECONDS only says how long and offers to run it anyway. Resolves
+  // to { cancelled, seconds, accuracy }, or null if a sweep is already running or waits for that
+  // confirmation; rejects (after showing why) when it fails.
+  async run({ n, settings: s, model, plan, baseBytes, dataset, confirmLong = false }) {
     if (this.running) return null;
+    const confirmed = this.#confirmed;
+    this.#confirmed = false;
     const r = this.#refs;
     const lmulMethod = METHOD_OF_VARIANT[s.variant];
     const t = model.tuned;
@@ -119,6 +136,18 @@ export class SweepController {
     // and rounding are the ones it was tuned for (otherwise no M on this axis is).
     const compare = t && model.base ? { t, base: model.base, tunedM: isAtTuned(t, { ...s, M: t.M }) ? t.M : null } : null;
     const jobs = sweepJobs({ E: s.E, rounding: s.rounding, lmulMethod, plan: plan.option }, compare ? compare.base.id : null);
+    if (confirmLong && !confirmed) {
+      const workers = Math.min(jobs.length, this.#runner?.size ?? defaultPoolSize());
+      // Without the test images (or when the model cannot evaluate) there is no estimate: the
+      // sweep below then fails and shows why.
+      const e = await dataset().then((data) => estimateSweep(model.handle, data, { jobs: jobs.length, images: n, workers })).catch(() => null);
+      if (e && e.seconds > LONG_SWEEP_SECONDS && !this.running) {
+        this.#askFirst(`This sweep will take about ${duration(e.seconds)}: ${jobs.length} configurations × ${int(n)} images × ` +
+          `${int(e.products)} products each, at ${int(Math.round(e.rate / 1e6))} M products/s (measured now) on each of ${workers} workers. ` +
+          'Choose fewer images for a quicker one, or ');
+        return null;
+      }
+    }
     this.#table(compare);
     this.#show(compare);
     // Focus stays on a control that exists: Run is disabled while the sweep runs, Cancel after.

@@ -25,6 +25,25 @@ export function sweepJobs({ E, rounding, lmulMethod, plan }, baseKey = null) {
 
 export const defaultPoolSize = () => Math.max(1, Math.min(4, globalThis.navigator?.hardwareConcurrency || 2));
 
+// A sweep expected to run longer than this asks before it starts.
+export const LONG_SWEEP_SECONDS = 30;
+
+// How long a sweep of `jobs` configurations over `images` test images will take, from the model's
+// products per image and a rate measured here and now: `model` (an LMulModel) evaluates a few of
+// the test images with exact fp32 (prepared already by the page's predictions), enough for about
+// 20 M products. Returns { seconds, products, rate } (products per image, products per second
+// of one worker).
+export function estimateSweep(model, data, { jobs, images, workers }) {
+  const products = model.describe().reduce((sum, l) => sum + l.products, 0);
+  const n = Math.max(1, Math.min(data.labels.length, 500, Math.round(2e7 / products)));
+  const run = (k) => model.evaluate(data.images.subarray(0, k * 784), data.labels.subarray(0, k), { method: 'exact' });
+  run(1); // prepares the exact network if nothing has yet
+  const t0 = performance.now();
+  run(n);
+  const rate = (n * products) / Math.max(1e-3, (performance.now() - t0) / 1000);
+  return { seconds: (jobs * images * products) / (rate * Math.max(1, workers)), products, rate };
+}
+
 // A sweep worker: by default the literal form that Vite and webpack bundle with its imports;
 // with an assets base (a URL folder laid out like the package) the copy under web/.
 function spawnWorker(base) {

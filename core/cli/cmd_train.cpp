@@ -1,11 +1,9 @@
 // `lmul train`: trains an MNIST MLP with the seed notebook's recipe, or fine-tunes a trained
 // one with an approximate multiplier in the forward pass (straight-through gradient), and saves
 // the model as safetensors.
-#include <chrono>
 #include <cstdio>
 #include <sstream>
 #include <string>
-#include <unistd.h>
 
 #include "args.hpp"
 #include "command.hpp"
@@ -13,11 +11,14 @@
 #include "lmul/safetensors.hpp"
 #include "lmul/train.hpp"
 #include "mnist_data.hpp"
+#include "train_progress.hpp"
+#include "train_vit.hpp"
 
 namespace {
 
 const char* const kUsage = R"(usage: lmul train [options]
        lmul train --finetune BASE.safetensors --method lmul --M 2 [options]
+       lmul train --arch vit [options]     (a vision transformer: lmul train --arch vit --help)
 
 Trains a ReLU MLP on MNIST (the seed notebook's recipe: PyTorch default init, Adam, log-softmax +
 NLL, shuffled mini-batches, inputs pixel/255), prints the test accuracy after every epoch and
@@ -30,6 +31,7 @@ operands. With --finetune this starts from a trained model (L-Mul-aware fine-tun
 metadata records the base model, method, E, M, rounding, epochs, lr and seed.
 
 options:
+  --arch mlp|vit      the model: mlp (default, this recipe) or vit
   --finetune FILE     start from this trained model instead of a fresh init (--hidden is then
                       taken from the file); defaults become --epochs 3 --lr 0.0003
   --method NAME       multiplier of the forward pass: exact (default), float, lmul, lmul-formula
@@ -78,12 +80,6 @@ std::string join(const std::vector<std::size_t>& v, const char* sep) {
   return s;
 }
 
-std::string duration(double seconds) {
-  if (seconds < 60)
-    return lmul::cli::format("%.0fs", seconds);
-  return lmul::cli::format("%dm%02ds", int(seconds) / 60, int(seconds) % 60);
-}
-
 std::string fixed(double x, int digits) { return lmul::cli::format("%.*f", digits, x); }
 std::string short_double(double x) { return lmul::cli::format("%g", x); }
 
@@ -109,9 +105,11 @@ double accuracy(const lmul::Mlp& mlp, const lmul::MulSpec& spec, const Split& da
 }
 
 int run(const std::vector<std::string>& argv) {
+  if (lmul::cli::wants_vit(argv))
+    return lmul::cli::run_train_vit(argv);
   const lmul::cli::Args args(argv, {"help", "round-weights"},
-                             {"hidden", "epochs", "batch", "lr", "seed", "train-limit", "threads",
-                              "data", "out", "finetune", "method", "M", "E", "rounding",
+                             {"arch", "hidden", "epochs", "batch", "lr", "seed", "train-limit",
+                              "threads", "data", "out", "finetune", "method", "M", "E", "rounding",
                               "holdout"});
   if (args.has("help")) {
     std::fputs(kUsage, stdout);
@@ -120,6 +118,8 @@ int run(const std::vector<std::string>& argv) {
   if (!args.positional().empty())
     throw std::invalid_argument("unexpected argument '" + args.positional()[0] +
                                 "' (see lmul train --help)");
+  if (args.get("arch", "mlp") != "mlp")
+    throw std::invalid_argument("--arch must be 'mlp' or 'vit', got '" + args.get("arch") + "'");
   const bool finetune = args.has("finetune");
   if (finetune && args.has("hidden"))
     throw std::invalid_argument("--hidden cannot be used with --finetune (the sizes come from "
@@ -192,7 +192,6 @@ int run(const std::vector<std::string>& argv) {
 
   if (!finetune)
     mlp = lmul::init_mlp(sizes, config.seed);
-  const bool tty = isatty(fileno(stderr));
   std::fprintf(stderr,
                "%s %s MLP on %zu images%s: forward products %s, %zu epochs, batch %zu, Adam lr "
                "%g, seed %llu, %zu threads\n",
@@ -221,32 +220,9 @@ int run(const std::vector<std::string>& argv) {
   if (finetune)
     std::fprintf(stderr, "base model: %s\n", report(mlp).c_str());
 
-  auto last_draw = std::chrono::steady_clock::now() - std::chrono::seconds(1);
-  double epoch_start = 0;
-  const lmul::TrainResult result = lmul::train_mlp(
-      mlp, train.images.pixels.data(), train.labels.data(), n, config,
-      [&](const lmul::TrainProgress& p) {
-        const double rate = double(p.images) / std::max(p.seconds, 1e-9);
-        if (p.epoch_done) {
-          std::fprintf(stderr, "%sepoch %zu/%zu  loss %.4f  %.1f s (%.0f img/s)  %s\n",
-                       tty ? "\r\033[K" : "", p.epoch, p.epochs, p.epoch_loss,
-                       p.seconds - epoch_start, rate, report(mlp).c_str());
-          epoch_start = p.seconds;
-          return true;
-        }
-        const auto now = std::chrono::steady_clock::now();
-        if (!tty || now - last_draw < std::chrono::milliseconds(100))
-          return true;
-        last_draw = now;
-        constexpr int kWidth = 24;
-        const int filled = int(kWidth * p.batch / p.batches);
-        const double eta = double(p.images_total - p.images) / std::max(rate, 1e-9);
-        std::fprintf(stderr, "\r\033[Kepoch %zu/%zu [%s%s] %zu/%zu  loss %.4f  %.0f img/s  ETA %s",
-                     p.epoch, p.epochs, std::string(filled, '#').c_str(),
-                     std::string(kWidth - filled, '.').c_str(), p.batch, p.batches, p.epoch_loss,
-                     rate, duration(eta).c_str());
-        return true;
-      });
+  const lmul::TrainResult result =
+      lmul::train_mlp(mlp, train.images.pixels.data(), train.labels.data(), n, config,
+                      lmul::cli::TrainProgressLine([&] { return report(mlp); }));
 
   const lmul::Mlp saved = round_weights ? lmul::round_weights(mlp, config.forward) : mlp;
   const double acc_exact = accuracy(saved, exact_spec, test_split);
@@ -298,7 +274,6 @@ int run(const std::vector<std::string>& argv) {
 }
 
 const lmul::cli::RegisterCommand
-    reg("train", "train an MNIST MLP (seed recipe), or fine-tune one with L-Mul -> .safetensors",
-        run);
+    reg("train", "train an MNIST MLP or ViT, or fine-tune one with L-Mul -> .safetensors", run);
 
 } // namespace

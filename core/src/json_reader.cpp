@@ -89,13 +89,16 @@ private:
       ++p_;
       return v;
     }
-    std::map<std::string, Value> members; // sorted; a repeated key keeps its last value
+    std::map<std::string, Value> members; // sorted
     for (;;) {
       skip_space();
       if (p_ == end_ || *p_ != '"')
         fail(p_ == end_ ? "unexpected end of input, expected a member name"
                         : "expected a member name (a string)");
+      const std::size_t at = std::size_t(p_ - begin_);
       std::string key = string();
+      if (members.count(key))
+        throw DuplicateKey(key, at);
       skip_space();
       expect(':', "':' after a member name");
       skip_space();

@@ -3,10 +3,13 @@
 // of 300 KB at -O3), against a 200 KB budget. It reads all of JSON, not a subset: UTF-8 is
 // validated, \u escapes (with surrogate pairs) are decoded, numbers follow the JSON grammar.
 // Where nlohmann::json accepts more, so does this reader: a leading UTF-8 byte order mark is
-// skipped and a NUL byte after the value ends the input. Objects keep the last value of a
-// repeated key and are sorted by key, as nlohmann::json's std::map is. Unlike it, nesting is
-// limited to kMaxDepth levels (a header needs 3), so the recursive descent cannot exhaust the
-// stack, and numbers beyond the double range are kept as text instead of being rejected.
+// skipped and a NUL byte after the value ends the input. Objects are sorted by key, as
+// nlohmann::json's std::map is. Unlike it, a key repeated in one object is an error
+// (DuplicateKey) rather than "the last value wins": RFC 8259 leaves the meaning of repeated names
+// open and readers differ on which value they keep, so a header that names a tensor or a field
+// twice says two things; nesting is limited to kMaxDepth levels (a header needs 3), so the
+// recursive descent cannot exhaust the stack; and numbers beyond the double range are kept as
+// text instead of being rejected.
 #pragma once
 
 #include <cstddef>
@@ -25,6 +28,20 @@ constexpr int kMaxDepth = 64;
 class ParseError : public std::runtime_error {
 public:
   using std::runtime_error::runtime_error;
+};
+
+// Thrown for an object that has the same key twice: the key, and the byte where it appears
+// again.
+class DuplicateKey : public ParseError {
+public:
+  DuplicateKey(const std::string& key, std::size_t byte)
+      : ParseError("the key '" + key + "' appears twice in one object (again at byte " +
+                   std::to_string(byte) + ")"),
+        key_(key) {}
+  const std::string& key() const { return key_; }
+
+private:
+  std::string key_;
 };
 
 struct Value {

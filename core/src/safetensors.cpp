@@ -195,6 +195,11 @@ SafetensorsContent parse_safetensors(const uint8_t* data, std::size_t size) {
   Json header;
   try {
     header = lmul::json_reader::parse(header_begin, std::size_t(header_length));
+  } catch (const lmul::json_reader::DuplicateKey& e) {
+    // Readers disagree on which of two values wins, so the file says two things.
+    fail("header has the key '" + e.key() +
+         "' twice; a tensor name, a metadata key or a tensor field may appear only once (" +
+         e.what() + ")");
   } catch (const lmul::json_reader::ParseError& e) {
     fail(std::string("header is not valid JSON (") + e.what() + ")");
   }
@@ -233,19 +238,19 @@ SafetensorsContent parse_safetensors(const uint8_t* data, std::size_t size) {
   return content;
 }
 
-Mlp mlp_from_tensors(const std::map<std::string, F32Tensor>& tensors) {
+Mlp mlp_from_tensors(std::map<std::string, F32Tensor> tensors) {
   if (tensors.empty())
     fail("the file has no tensors; an MLP needs PREFIX<N>.weight and PREFIX<N>.bias");
   struct Slots {
     const std::string* weight_name = nullptr;
     const std::string* bias_name = nullptr;
-    const F32Tensor* weight = nullptr;
-    const F32Tensor* bias = nullptr;
+    F32Tensor* weight = nullptr;
+    F32Tensor* bias = nullptr;
   };
   std::map<uint64_t, Slots> by_index;
   std::string common_prefix;
   const std::string* first_name = nullptr;
-  for (const auto& [name, tensor] : tensors) {
+  for (auto& [name, tensor] : tensors) {
     std::string prefix, kind;
     uint64_t index = 0;
     if (!split_name(name, prefix, index, kind))
@@ -300,8 +305,8 @@ Mlp mlp_from_tensors(const std::map<std::string, F32Tensor>& tensors) {
         if (!std::isfinite(tensor->values[i]))
           fail("tensor '" + *name + "' has a non-finite value (" +
                std::to_string(tensor->values[i]) + ") at index " + std::to_string(i));
-    l.weight = s.weight->values;
-    l.bias = s.bias->values;
+    l.weight = std::move(s.weight->values);
+    l.bias = std::move(s.bias->values);
     layers.push_back(std::move(l));
     previous_weight = s.weight_name;
   }
@@ -351,26 +356,17 @@ Mlp load_mlp_file(const std::string& path) {
   }
 }
 
-std::vector<uint8_t> save_mlp(const Mlp& mlp, const std::map<std::string, std::string>& metadata) {
-  if (mlp.layers().empty())
-    throw std::invalid_argument("save_mlp: the MLP has no layers");
+std::vector<uint8_t> serialize_safetensors(const std::vector<F32TensorRef>& tensors,
+                                           const std::map<std::string, std::string>& metadata) {
   json header = json::object();
   if (!metadata.empty())
     header[kMetadataKey] = metadata;
   uint64_t offset = 0;
-  const auto& layers = mlp.layers();
-  for (std::size_t k = 0; k < layers.size(); ++k) {
-    const std::string stem = "fc" + std::to_string(k + 1);
-    const uint64_t weight_bytes = 4 * uint64_t(layers[k].weight.size());
-    const uint64_t bias_bytes = 4 * uint64_t(layers[k].bias.size());
-    header[stem + ".weight"] = {{"dtype", "F32"},
-                                {"shape", {layers[k].out, layers[k].in}},
-                                {"data_offsets", {offset, offset + weight_bytes}}};
-    offset += weight_bytes;
-    header[stem + ".bias"] = {{"dtype", "F32"},
-                              {"shape", {layers[k].out}},
-                              {"data_offsets", {offset, offset + bias_bytes}}};
-    offset += bias_bytes;
+  for (const F32TensorRef& t : tensors) {
+    const uint64_t bytes = 4 * uint64_t(t.values->size());
+    header[t.name] = {
+        {"dtype", "F32"}, {"shape", t.shape}, {"data_offsets", {offset, offset + bytes}}};
+    offset += bytes;
   }
   std::string text = header.dump();
   // Pad with spaces so the data section starts 8-byte aligned, as the reference writer does.
@@ -380,24 +376,37 @@ std::vector<uint8_t> save_mlp(const Mlp& mlp, const std::map<std::string, std::s
   out.reserve(8 + text.size() + offset);
   write_u64_le(text.size(), out);
   out.insert(out.end(), text.begin(), text.end());
-  for (const auto& l : layers) {
-    for (float w : l.weight)
-      write_f32_le(w, out);
-    for (float b : l.bias)
-      write_f32_le(b, out);
-  }
+  for (const F32TensorRef& t : tensors)
+    for (float v : *t.values)
+      write_f32_le(v, out);
   return out;
 }
 
-void save_mlp_file(const Mlp& mlp, const std::string& path,
-                   const std::map<std::string, std::string>& metadata) {
-  const std::vector<uint8_t> bytes = save_mlp(mlp, metadata);
+void write_file_bytes(const std::string& path, const std::vector<uint8_t>& bytes) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   if (!out)
     throw std::runtime_error("cannot write '" + path + "': " + std::strerror(errno));
   out.write(reinterpret_cast<const char*>(bytes.data()), std::streamsize(bytes.size()));
   if (!out)
     throw std::runtime_error("error while writing '" + path + "'");
+}
+
+std::vector<uint8_t> save_mlp(const Mlp& mlp, const std::map<std::string, std::string>& metadata) {
+  if (mlp.layers().empty())
+    throw std::invalid_argument("save_mlp: the MLP has no layers");
+  std::vector<F32TensorRef> tensors;
+  const auto& layers = mlp.layers();
+  for (std::size_t k = 0; k < layers.size(); ++k) {
+    const std::string stem = "fc" + std::to_string(k + 1);
+    tensors.push_back({stem + ".weight", {layers[k].out, layers[k].in}, &layers[k].weight});
+    tensors.push_back({stem + ".bias", {layers[k].out}, &layers[k].bias});
+  }
+  return serialize_safetensors(tensors, metadata);
+}
+
+void save_mlp_file(const Mlp& mlp, const std::string& path,
+                   const std::map<std::string, std::string>& metadata) {
+  write_file_bytes(path, save_mlp(mlp, metadata));
 }
 
 } // namespace lmul

@@ -154,6 +154,12 @@ ErrorStats ErrorAccumulator::finish() const {
 ErrorStats error_stats(const MulSpec& spec, const float* a, const float* b, std::size_t n,
                        bool with_median) {
   ErrorAccumulator acc(with_median);
+  accumulate_errors(spec, a, b, n, acc);
+  return acc.finish();
+}
+
+void accumulate_errors(const MulSpec& spec, const float* a, const float* b, std::size_t n,
+                       ErrorAccumulator& acc) {
   constexpr std::size_t kChunk = 4096;
   std::vector<float> approx(kChunk), exact(kChunk);
   const MulSpec exact_spec{Method::exact, spec.format, spec.rounding};
@@ -163,7 +169,6 @@ ErrorStats error_stats(const MulSpec& spec, const float* a, const float* b, std:
     multiply_elementwise(exact_spec, a + i, b + i, exact.data(), m);
     acc.add(approx.data(), exact.data(), m);
   }
-  return acc.finish();
 }
 
 } // namespace lmul

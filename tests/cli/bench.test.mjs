@@ -8,7 +8,8 @@ import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const methods = ['exact', 'float M=3', 'float M=7', 'lmul M=3', 'lmul M=7', 'lmul-formula M=3', 'lmul-formula M=7'];
+const methods = ['exact', 'float M=3', 'float M=7', 'lmul M=3', 'lmul M=7', 'lmul-formula M=3', 'lmul-formula M=7',
+  'mitchell M=3', 'mitchell M=7'];
 
 function checkBench(result) {
   assert.deepEqual(result.kernels.map((k) => k.method), methods);

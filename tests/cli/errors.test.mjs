@@ -15,7 +15,10 @@ const result = run('--pairs', '200000', '--json');
 
 test('every format x method x rounding is reported', () => {
   assert.equal(result.pairs, 200000);
-  assert.equal(result.results.length, 12 * 3 * 2);
+  // 12 formats x (float, lmul, lmul-formula, mitchell) x (nearest, truncate)
+  assert.equal(result.results.length, 12 * 4 * 2);
+  for (const method of ['float', 'lmul', 'lmul-formula', 'mitchell'])
+    assert.ok(find(result.results, 'E8M3', method), `no row for ${method}`);
   for (const r of result.results) {
     assert.equal(r.count + r.zeros, 200000);
     assert.ok(Number.isFinite(r.mean) && r.mean > 0 && r.max >= r.mean, JSON.stringify(r));

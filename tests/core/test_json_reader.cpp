@@ -47,10 +47,17 @@ TEST_SUITE("safetensors") {
     CHECK(parse("[]").items.empty());
   }
 
-  TEST_CASE("json_reader: a repeated key keeps its last value") {
-    const Value v = parse("{\"k\": 1, \"j\": 0, \"k\": 2}");
-    REQUIRE(v.members.size() == 2);
-    CHECK(v.find("k")->unsigned_value == 2);
+  TEST_CASE("json_reader: a repeated key is an error naming the key, at any depth") {
+    // nlohmann::json keeps the last value; this reader refuses (see json_reader.hpp).
+    CHECK_THROWS_WITH_AS(parse("{\"k\": 1, \"j\": 0, \"k\": 2}"),
+                         "the key 'k' appears twice in one object (again at byte 17)",
+                         lmul::json_reader::DuplicateKey);
+    CHECK_THROWS_AS(parse("[{\"a\": {\"x\": 1, \"x\": 1}}]"), lmul::json_reader::DuplicateKey);
+    // Escapes are decoded first: "\u006b" is "k".
+    CHECK_THROWS_AS(parse("{\"k\": 1, \"\\u006b\": 2}"), lmul::json_reader::DuplicateKey);
+    // The same key in different objects is fine.
+    CHECK(parse("{\"a\": {\"k\": 1}, \"b\": {\"k\": 2}}").find("b")->find("k")->unsigned_value ==
+          2);
   }
 
   TEST_CASE("json_reader: numbers") {

@@ -10,6 +10,7 @@
 
 #include "lmul/model_metadata.hpp"
 #include "lmul/safetensors.hpp"
+#include "lmul/vit_safetensors.hpp"
 
 using namespace lmul;
 
@@ -234,11 +235,16 @@ TEST_SUITE("metadata") {
       const SafetensorsContent c = parse_safetensors(bytes.data(), bytes.size());
       const ModelMetadata md = ModelMetadata::from_map(c.metadata);
       CHECK(md.to_map() == c.metadata);
-      CHECK(md.arch == "mlp");
+      const bool vit = md.arch == "vit";
+      CHECK((md.arch == "mlp" || vit));
       REQUIRE(md.training);
       CHECK(md.training->seed == 0);
       CHECK(!md.recipe.empty());
-      CHECK(md.other.empty()); // every key lmul train writes is a field
+      // Every key lmul train writes is a field, or one of a ViT's architecture keys.
+      const auto architecture = vit ? vit_metadata(vit_config_from_metadata(c.metadata))
+                                    : std::map<std::string, std::string>{};
+      for (const auto& entry : md.other)
+        CHECK_MESSAGE(architecture.count(entry.first), entry.first);
       const bool finetuned = e.path().filename().string().find("-ft-") != std::string::npos;
       CHECK(md.finetuned() == finetuned);
       CHECK(bool(md.tuned) == finetuned);
@@ -251,12 +257,12 @@ TEST_SUITE("metadata") {
         CHECK(name.substr(name.find("-ft-") + 4) ==
               std::string(to_string(md.tuned->method)) + "-" + md.tuned->format.name());
       } else {
-        CHECK(md.training->epochs == 5);
-        CHECK(md.training->lr == 0.001);
+        CHECK(md.training->epochs == (vit ? 20 : 5));
+        CHECK(md.training->lr == (vit ? 0.002 : 0.001));
       }
     }
-    CHECK(files == 8);
-    CHECK(finetunes == 6);
+    CHECK(files == 10);
+    CHECK(finetunes == 7);
   }
 #endif
 }

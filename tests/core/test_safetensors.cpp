@@ -148,6 +148,22 @@ TEST_SUITE("safetensors") {
     CHECK_REJECTS(file_of("{}", {}), "no tensors");
   }
 
+  TEST_CASE("a key given twice is an error naming it (a tensor, a metadata key, a field)") {
+    // Which value would win is up to the reader, so the file is refused instead of guessed at.
+    const auto data = floats(small_values());
+    CHECK_REJECTS(file_of(small_header("," + entry("fc2.bias", "[2]", 48, 56)), data),
+                  "header has the key 'fc2.bias' twice");
+    CHECK_REJECTS(
+        file_of(small_header(",\"__metadata__\":{\"method\":\"lmul\",\"method\":\"exact\"}"), data),
+        "header has the key 'method' twice");
+    const std::string twice = "\"fc2.bias\":{\"dtype\":\"F32\",\"dtype\":\"F16\",\"shape\":[2],"
+                              "\"data_offsets\":[48,56]}";
+    std::string header = small_header();
+    header.replace(header.find(entry("fc2.bias", "[2]", 48, 56)),
+                   entry("fc2.bias", "[2]", 48, 56).size(), twice);
+    CHECK_REJECTS(file_of(header, data), "header has the key 'dtype' twice");
+  }
+
   TEST_CASE("missing or malformed dtype, shape and data_offsets") {
     const auto data = floats({1, 2});
     CHECK_REJECTS(file_of("{\"fc1.bias\":{\"shape\":[2],\"data_offsets\":[0,8]}}", data),

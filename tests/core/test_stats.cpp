@@ -1,6 +1,10 @@
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <vector>
+
 #include "helpers.hpp"
+#include "lmul/random.hpp"
 #include "lmul/stats.hpp"
 
 using namespace lmul;
@@ -65,6 +69,29 @@ TEST_SUITE("stats") {
     CHECK(s.mean == doctest::Approx(0.05625));
     CHECK(s.bias == doctest::Approx(0.05625));
     CHECK(s.max == doctest::Approx(0.0625));
+  }
+
+  TEST_CASE("accumulate_errors in pieces gives exactly the statistics of error_stats") {
+    Rng rng(11);
+    std::vector<float> a(10007), b(10007);
+    for (std::size_t i = 0; i < a.size(); ++i) {
+      a[i] = float(rng.normal() * 3);
+      b[i] = i % 17 == 0 ? 0.0f : float(rng.normal());
+    }
+    const MulSpec spec{Method::lmul, FloatFormat(8, 3), Rounding::nearest};
+    const ErrorStats whole = error_stats(spec, a.data(), b.data(), a.size());
+    ErrorAccumulator acc;
+    for (std::size_t i = 0; i < a.size(); i += 1000)
+      accumulate_errors(spec, a.data() + i, b.data() + i, std::min<std::size_t>(1000, a.size() - i),
+                        acc);
+    const ErrorStats pieces = acc.finish();
+    CHECK(pieces.count == whole.count);
+    CHECK(pieces.zeros == whole.zeros);
+    CHECK(pieces.mean == whole.mean);
+    CHECK(pieces.median == whole.median);
+    CHECK(pieces.max == whole.max);
+    CHECK(pieces.bias == whole.bias);
+    CHECK(pieces.histogram.counts == whole.histogram.counts);
   }
 
 } // TEST_SUITE

@@ -49,11 +49,15 @@ function install(name) {
 
 // A long-running server process; resolves once `ready` matches its output. Stopped by stop().
 function startProcess(cmd, args, cwd, ready) {
-  const child = spawn(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  // Colors off, and any that slip through stripped: CI's environment may force them, and Vite
+  // then prints "\x1b[1mLocal\x1b[22m:", which `ready` would never match.
+  const env = { ...process.env, NO_COLOR: '1' };
+  delete env.FORCE_COLOR;
+  const child = spawn(cmd, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   const started = new Promise((resolve, reject) => {
     const onData = (d) => {
-      out += d;
+      out += String(d).replace(/\x1b\[[0-9;]*m/g, '');
       if (ready.test(out)) resolve();
     };
     child.stdout.on('data', onData);

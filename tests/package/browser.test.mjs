@@ -1,7 +1,8 @@
 // The package in Chromium: the ES module loads its .wasm next to itself (streaming, served as
 // application/wasm), C++ errors come back as RangeErrors (wasm exception handling works in the
 // browser), results equal Node's bit for bit, and a module Worker runs its own instance with
-// evaluateAsync, progress and cancellation.
+// evaluateAsync, progress and cancellation; arrays from an iframe are accepted, and arrays
+// transferred away with postMessage are refused with the usual message.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { chromium } from 'playwright-core';
@@ -115,5 +116,56 @@ test('module Worker: own instance, evaluateAsync with progress, cancellation by 
   assert.equal(got.correct, want.correct);
   assert.deepEqual(got.progress, [500, 1000, 1500, 2000]);
   assert.equal(got.cancelled, 'AbortError');
+  assert.deepEqual(pageErrors, []);
+});
+
+test('page: arrays from an iframe (another realm) are accepted; an array transferred away is refused by name', async () => {
+  const got = await page.evaluate(async () => {
+    const { createLMul } = await import('/wasm/index.js');
+    const lm = await createLMul();
+    const frame = document.createElement('iframe');
+    document.body.append(frame);
+    const { Float32Array: F32, Uint8Array: U8 } = frame.contentWindow;
+    const x = new F32(784);
+    for (let i = 0; i < 784; ++i) x[i] = ((i * 37) % 101) / 100;
+    const model = await lm.loadModel(new U8(await (await fetch('/models/mlp-784-128-10.safetensors')).arrayBuffer()));
+    const out = {
+      otherRealm: !(x instanceof Float32Array),
+      same: Array.from(model.predict(x, { M: 3 }).logits).join() === Array.from(model.predict(Float32Array.from(x), { M: 3 }).logits).join(),
+      mul: Array.from(lm.mulArray(F32.of(1.5, 5), F32.of(1.5, 8), { M: 23 })),
+    };
+    const { port1 } = new MessageChannel();
+    port1.postMessage(x, [x.buffer]);
+    try {
+      model.predict(x);
+      out.transferred = 'no error';
+    } catch (e) {
+      out.transferred = `${e.constructor.name}: ${e.message}`;
+    }
+    model.dispose();
+    frame.remove();
+    return out;
+  });
+  assert.deepEqual(got.otherRealm, true);
+  assert.equal(got.same, true);
+  assert.deepEqual(got.mul, [2.125, 42]);
+  assert.match(got.transferred, /^TypeError: model\.predict: pixels cannot be read: its ArrayBuffer was detached \(transferred with postMessage or structuredClone\)/);
+  assert.deepEqual(pageErrors, []);
+});
+
+test('page: a model held with `using` is disposed at the end of its block', async () => {
+  // A string: Node 20 cannot parse `using`, Chromium can.
+  const got = await page.evaluate(`(async () => {
+    const { createLMul } = await import('/wasm/index.js');
+    const lm = await createLMul();
+    let held;
+    {
+      using model = await lm.defaultModel();
+      held = model;
+      model.predict(new Float32Array(784));
+    }
+    return { disposed: held.disposed, liveModels: lm.memory().liveModels };
+  })()`);
+  assert.deepEqual(got, { disposed: true, liveModels: 0 });
   assert.deepEqual(pageErrors, []);
 });

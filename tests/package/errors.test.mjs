@@ -3,8 +3,9 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import vm from 'node:vm';
 import { createLMul } from '../../wasm/index.js';
-import { seedModelPath, mnistTest, pixelsOf } from './helpers.mjs';
+import { seedModelPath, wasmPath, mnistTest, pixelsOf } from './helpers.mjs';
 
 let lm, model, x, seed;
 before(async () => {
@@ -208,5 +209,74 @@ test('a model that is not 784 -> 10 still works with its own sizes', async () =>
   assert.throws(() => tiny.predict(x), { name: 'RangeError', message: /pixels must hold 3 values/ });
   assert.throws(() => tiny.evaluate(new Uint8Array(3), Uint8Array.of(2)), { name: 'RangeError', message: /labels\[0\] is 2; labels must be class indices 0\.\.1/ });
   tiny.dispose();
+  stillWorks();
+});
+
+test('typed arrays from another realm (a vm context) are accepted by every function', async () => {
+  const realm = vm.createContext({});
+  const other = (Type, values) => {
+    const v = vm.runInContext(`new ${Type}(${values.length})`, realm);
+    v.set(values);
+    return v;
+  };
+  const X = other('Float32Array', x);
+  assert.notEqual(Object.getPrototypeOf(X), Float32Array.prototype, 'really another realm');
+  assert.equal(X instanceof Float32Array, false);
+  assert.deepEqual(model.predict(X, { M: 3 }).logits, model.predict(x, { M: 3 }).logits);
+  const a = other('Float32Array', [1.5, 5]), b = other('Float32Array', [1.5, 8]), out = other('Float32Array', [0, 0]);
+  assert.deepEqual(lm.mulArray(a, b, { M: 3 }), new Float32Array([2.25, 44]));
+  assert.equal(lm.mulArray(a, b, { M: 23 }, out), out);
+  assert.deepEqual(Array.from(out), [2.125, 42]);
+  assert.equal(lm.errorStats(a, b, { M: 23 }).count, 2);
+  assert.equal(lm.preprocess(other('Float32Array', [0, 1, 0, 0]), 2, 2).length, 784);
+  const images = other('Uint8Array', Array.from(x, (v) => Math.round(v * 255)));
+  assert.equal(model.evaluate(images, other('Uint8ClampedArray', [7])).correct, 1);
+  const seedBytes = other('Uint8Array', seed);
+  for (const bytes of [seedBytes, seedBytes.buffer]) {
+    const m = await lm.loadModel(bytes);
+    assert.equal(m.predict(X).digit, 7);
+    m.dispose();
+  }
+  const other2 = await createLMul({ wasmBinary: other('Uint8Array', fs.readFileSync(wasmPath)) });
+  assert.equal(other2.mul(5, 8, { M: 23 }), 42);
+  // Still refused: another type from that realm, and objects that only claim to be typed arrays.
+  assert.throws(() => model.predict(other('Float64Array', x)), { name: 'TypeError', message: /^model\.predict: pixels must be a Float32Array, got a Float64Array\(784\)/ });
+  const fake = { [Symbol.toStringTag]: 'Float32Array', length: 784 };
+  assert.throws(() => model.predict(fake), { name: 'TypeError', message: /pixels must be a Float32Array, got an Object/ });
+  assert.throws(() => model.predict(Object.create(Float32Array.prototype)), { name: 'TypeError', message: /pixels must be a Float32Array/ });
+  stillWorks();
+});
+
+test('an array whose ArrayBuffer was detached (transferred) is refused naming the function and parameter', async () => {
+  const detached = (Type, n) => {
+    const v = new Type(n);
+    structuredClone(v, { transfer: [v.buffer] });
+    assert.equal(v.buffer.byteLength, 0);
+    return v;
+  };
+  const gone = (where, name) => new RegExp(`^${where.replace('.', '\\.')}: ${name} cannot be read: its ArrayBuffer was detached \\(transferred with postMessage or structuredClone\\); pass an array that still holds its memory`);
+  const cases = [
+    [() => model.predict(detached(Float32Array, 784)), 'model.predict', 'pixels'],
+    [() => lm.mulArray(detached(Float32Array, 2), f32(0)), 'lm.mulArray', 'a'],
+    [() => lm.mulArray(f32(0), detached(Float32Array, 2)), 'lm.mulArray', 'b'],
+    [() => lm.mulArray(f32(0), f32(0), {}, detached(Float32Array, 2)), 'lm.mulArray', 'out'],
+    [() => lm.errorStats(f32(0), detached(Float32Array, 2)), 'lm.errorStats', 'b'],
+    [() => lm.preprocess(detached(Float32Array, 4), 2, 2), 'lm.preprocess', 'gray'],
+    [() => model.evaluate(detached(Uint8Array, 784), new Uint8Array(1)), 'model.evaluate', 'images'],
+    [() => model.evaluate(new Uint8Array(0), detached(Uint8Array, 1)), 'model.evaluate', 'labels'],
+  ];
+  for (const [call, where, name] of cases) {
+    assert.throws(call, (e) => {
+      assert.equal(e.constructor, TypeError, String(e));
+      assert.match(e.message, gone(where, name));
+      return true;
+    });
+    stillWorks();
+  }
+  const buffer = new ArrayBuffer(64), view = new Uint8Array(buffer);
+  structuredClone(buffer, { transfer: [buffer] });
+  for (const bytes of [buffer, view])
+    await assert.rejects(lm.loadModel(bytes), (e) => e.constructor === TypeError && gone('lm.loadModel', 'bytes').test(e.message));
+  await assert.rejects(createLMul({ wasmBinary: buffer }), (e) => e.constructor === TypeError && gone('createLMul', 'options.wasmBinary').test(e.message));
   stillWorks();
 });

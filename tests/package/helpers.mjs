@@ -77,3 +77,25 @@ export function safetensorsFile(tensors, metadata = null) {
   size.writeBigUInt64LE(BigInt(json.length));
   return Buffer.concat([size, Buffer.from(json), ...parts]);
 }
+
+// A valid MLP file inputs -> hidden -> outputs with small pseudo-random weights, written into one
+// buffer without intermediate copies, for models of hundreds of megabytes.
+export function wideModelFile(hidden, inputs = 784, outputs = 10) {
+  const shapes = [['fc1.weight', [hidden, inputs]], ['fc1.bias', [hidden]], ['fc2.weight', [outputs, hidden]], ['fc2.bias', [outputs]]];
+  const header = {};
+  let offset = 0;
+  for (const [name, shape] of shapes) {
+    const bytes = 4 * shape[0] * (shape[1] ?? 1);
+    header[name] = { dtype: 'F32', shape, data_offsets: [offset, offset + bytes] };
+    offset += bytes;
+  }
+  let json = JSON.stringify(header);
+  while (json.length % 8) json += ' ';
+  const file = Buffer.alloc(8 + json.length + offset);
+  file.writeBigUInt64LE(BigInt(json.length), 0);
+  file.write(json, 8, 'latin1');
+  const values = new Float32Array(file.buffer, file.byteOffset + 8 + json.length, offset / 4);
+  const next = rng(hidden);
+  for (let i = 0; i < values.length; ++i) values[i] = (next() - 0.5) * 0.05;
+  return file;
+}

@@ -338,7 +338,8 @@ async function selectModel(id) {
   await page.getByTestId('model-select').selectOption(id);
   await page.waitForFunction((want) => {
     const el = document.querySelector('lmul-digit-demo');
-    return el.shadowRoot.querySelector('#energy-formula').textContent !== '' && el.shadowRoot.querySelector('[data-testid="model-select"]').value === want;
+    // el.model changes once the model is loaded and in use; the menu's value at once.
+    return el.model === want && el.shadowRoot.querySelector('#energy-formula').textContent !== '' && el.shadowRoot.querySelector('[data-testid="model-select"]').value === want;
   }, id);
   await settle();
 }

@@ -40,12 +40,21 @@ public:
   // Frees every prepared copy.
   void clear();
 
+  // Estimates from the layer sizes (each product of a linear layer is one weight), so that a
+  // model too large for its memory is refused before it is used: the bytes of one prepared
+  // copy (quantized and packed weights), and the most one predict() needs when nothing is
+  // cached (the network's weights and the plan's copy; with error statistics also the weights
+  // the statistics read, the exact network's copy, and the relative errors of one pass, kept
+  // for their median).
+  std::size_t copy_bytes_estimate() const;
+  std::size_t predict_bytes_estimate(bool errors) const;
+
 private:
   // The network prepared for plan: cached, or prepared now. When preparing fails for lack of
   // memory, everything else is freed and it is tried once more. The caller's reference keeps it
   // alive even if a later call evicts it from the cache.
   std::shared_ptr<const PreparedNetwork> prepared(const MulPlan& plan);
-  void evict_to(std::size_t bytes);
+  void evict_to(std::size_t bytes, std::size_t keep = 1);
 
   std::unique_ptr<Network> network_;
   std::vector<LayerInfo> layers_;

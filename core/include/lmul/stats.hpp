@@ -54,5 +54,9 @@ private:
 // Statistics of every product a[i] * b[i] under spec against exact fp32 products.
 ErrorStats error_stats(const MulSpec& spec, const float* a, const float* b, std::size_t n,
                        bool with_median = true);
+// Adds those n products to acc: error_stats over pairs that arrive in pieces (the package
+// copies long arrays into wasm memory a piece at a time) gives the same statistics.
+void accumulate_errors(const MulSpec& spec, const float* a, const float* b, std::size_t n,
+                       ErrorAccumulator& acc);
 
 } // namespace lmul
