@@ -11,6 +11,9 @@ import { tuneButton } from './model-view.js';
 import { duration, int, pct, points } from './format.js';
 import { slug, sweepCsv, sweepJson } from './export.js';
 
+// What the chart and its legend need of a comparison: { tunedM, baseName }, or null.
+const chartCompare = (compare) => compare && { tunedM: compare.tunedM, baseName: compare.base.name };
+
 const PLAIN_COLUMNS = [['f', 'Float'], ['l', 'L-Mul'], ['d', 'L-Mul − Float', 'L-Mul accuracy minus Float accuracy, in percentage points']];
 const COMPARE_COLUMNS = [['f', 'Float'], ['b', 'L-Mul base'], ['l', 'L-Mul tuned'],
   ['g', 'Tuned − base', 'Fine-tuned L-Mul accuracy minus the base model’s, in percentage points']];
@@ -313,7 +316,7 @@ export class SweepController {
 
   // Legend buttons, one per line of the chart: each shows or hides its line.
   #legend(compare) {
-    this.#refs.sweepLegend.replaceChildren(...sweepSeries(compare).map((l, i) => {
+    this.#refs.sweepLegend.replaceChildren(...sweepSeries(chartCompare(compare)).map((l, i) => {
       const b = node('button', { type: 'button', textContent: l.label });
       b.dataset.series = String(i + 1);
       if (l.dash) b.dataset.dash = '';
@@ -333,7 +336,7 @@ export class SweepController {
       this.#chart.destroy();
       this.#chart = this.#makeChart(compare);
     }
-    this.#chart?.setData([SWEEP_MS, ...sweepSeries(compare).map(() => SWEEP_MS.map(() => null))]);
+    this.#chart?.setData([SWEEP_MS, ...sweepSeries(chartCompare(compare)).map(() => SWEEP_MS.map(() => null))]);
   }
 
   #makeChart(compare) {
@@ -344,7 +347,7 @@ export class SweepController {
       ? 'Accuracy against M for the fine-tuned model and its base; the table has the same numbers'
       : 'Accuracy against M; the table has the same numbers');
     this.#legend(compare);
-    return sweepChart(box, this.#host, SWEEP_MS, compare && { tunedM: compare.tunedM, baseName: compare.base.name });
+    return sweepChart(box, this.#host, SWEEP_MS, chartCompare(compare));
   }
 
   // "At M=1 (lmul, E8): base 96.80 % → fine-tuned 97.30 % (+0.50 points), on 1,000 test images."
