@@ -386,13 +386,13 @@ canvas.preview {
 #layer-table tr[data-approx="false"] td { color: var(--lmd-muted); }
 #layer-table th[scope="row"] { white-space: normal; overflow-wrap: anywhere; }
 #layer-table .kind { color: var(--lmd-muted); font-size: 0.78rem; margin-left: 4px; }
-/* Narrow: the two errors per layer only (products and product error are in the histograms). */
+#layer-table .err { display: inline-grid; grid-template-columns: 5.4em 60px; gap: 6px; align-items: center; justify-content: end; }
+/* Narrow (after the rules it overrides): the two errors per layer only (products and product error are in the histograms). */
 @container (max-width: 600px) {
   #layer-table .wide, #layer-table .bar { display: none; }
   #layer-table .err { display: inline; }
   #layer-table th, #layer-table td { white-space: normal; }
 }
-#layer-table .err { display: inline-grid; grid-template-columns: 5.4em 60px; gap: 6px; align-items: center; justify-content: end; }
 #layer-table .bar { height: 8px; border-radius: 2px; background: var(--lmd-track); overflow: hidden; }
 #layer-table .bar i { display: block; height: 100%; background: var(--c); transform-origin: left; transform: scaleX(var(--p, 0)); }
 #layer-table td.f { --c: var(--lmd-c-float); }
