@@ -23,6 +23,7 @@ import { assetsBaseUrl, assetUrl } from './assets.js';
 import { Catalogue, METHOD_OF_VARIANT, packageDefaultEntry } from './catalogue.js';
 import { renderMenu, renderModelNote } from './model-view.js';
 import { PredictionView, summary } from './prediction-view.js';
+import { AttentionView } from './attention-view.js';
 import { SweepController } from './sweep-controller.js';
 import { LayersView } from './layers-view.js';
 import { FinderView } from './finder-view.js';
@@ -86,6 +87,8 @@ class LMulDigitDemo extends HTMLElement {
   #share;
   #downloads;
   #warm;
+  #attention;
+  #engaged = false; // someone pointed at or used the element: warming up is worth its work
   #settings = { M: 3, E: 8, rounding: 'nearest', variant: 'adder' };
   #approx = []; // per layer of the model: does it use the approximate multiplier (the plan)
   #customPreset = false; // "Custom E and M" chosen: the preset menu says so until another is
@@ -117,6 +120,7 @@ class LMulDigitDemo extends HTMLElement {
     wireHelp(shadow);
     this.#downloads = new Downloads(r.root);
     this.#view = new PredictionView(r, this);
+    this.#attention = new AttentionView(r, this);
     this.#sweep = new SweepController(r, this, this.#downloads);
     this.#layers = new LayersView(r, { onChange: (approx) => this.#setPlan(approx) });
     this.#finder = new FinderView(r, this, {
@@ -181,6 +185,15 @@ class LMulDigitDemo extends HTMLElement {
     shadow.addEventListener('keydown', (e) => {
       if (!this.globalShortcuts) this.#onKey(e);
     });
+    // Warming up every M is seconds of main-thread work in idle slices (long tasks on a slow
+    // phone): it waits until someone reaches for the element, so a page that is only looked at
+    // loads quietly.
+    const engage = () => {
+      if (this.#engaged) return;
+      this.#engaged = true;
+      this.#warmUp();
+    };
+    for (const type of ['pointerover', 'pointerdown', 'focusin', 'keydown']) shadow.addEventListener(type, engage, { passive: true });
   }
 
   // ---- lifecycle -------------------------------------------------------------------------
@@ -735,12 +748,13 @@ class LMulDigitDemo extends HTMLElement {
   }
 
   // Prepares the model for every M under the current multiplier and plan while the browser is
-  // idle, so that moving the slider later predicts within a frame.
+  // idle (the nearest M first), so that moving the slider later predicts within a frame.
   #warmUp() {
-    if (!this.#model || !this.#started) return;
-    const handle = this.#model.handle, plan = this.#planOption();
+    if (!this.#model || !this.#started || !this.#engaged) return;
+    const handle = this.#model.handle, plan = this.#planOption(), now = this.#settings.M;
     const jobs = [];
-    for (let M = 1; M <= 23; ++M)
+    const Ms = Array.from({ length: 23 }, (_, k) => k + 1).sort((a, b) => Math.abs(a - now) - Math.abs(b - now) || a - b);
+    for (const M of Ms)
       for (const method of ['float', 'lmul']) jobs.push({ ...this.#spec(method), M, ...(plan ? { plan } : {}), errors: false });
     this.#warm.start(handle, jobs);
   }
@@ -775,23 +789,27 @@ class LMulDigitDemo extends HTMLElement {
     this.#view.drawInput(input, this.#inkColors());
     if (!input) {
       this.#layers.showErrors(null);
+      this.#attention.show(null, null, null);
       return this.#view.showBlank();
     }
     let predictions;
     try {
       const model = this.#model.handle;
+      const attention = model.metadata?.arch === 'vit'; // the class token's attention maps, exact and L-Mul
       predictions = {
-        exact: model.predict(input, { ...this.#opts('exact'), errors: false }), // exact vs exact: no errors
+        exact: model.predict(input, { ...this.#opts('exact'), errors: false, attention }), // exact vs exact: no errors
         float: model.predict(input, this.#opts('float')),
-        lmul: model.predict(input, this.#opts('lmul')),
+        lmul: model.predict(input, { ...this.#opts('lmul'), attention }),
       };
     } catch (err) {
       this.#view.showError(`No prediction at E${this.#settings.E}M${this.#settings.M}: ${err.message ?? err}`);
       this.#layers.showErrors(null);
+      this.#attention.show(null, null, null);
       return;
     }
     this.#predictions = predictions;
     this.#view.show(predictions);
+    this.#attention.show(input, predictions.exact.attention, predictions.lmul.attention);
     this.#layers.showErrors(predictions);
     this.#emit('lmul-predict', { input: Float32Array.from(input), ...predictions, settings: this.settings });
   }
@@ -853,6 +871,7 @@ class LMulDigitDemo extends HTMLElement {
     if (!this.#connected) return;
     this.#pad.render();
     this.#view.retheme();
+    this.#attention.retheme();
     this.#sweep.retheme();
     this.#finder.retheme();
     this.#view.drawInput(this.#input, this.#inkColors());

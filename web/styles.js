@@ -202,12 +202,12 @@ button.link {
    with the histograms under the predictions ---- */
 .lmd {
   grid-template-columns: minmax(0, 1fr);
-  grid-template-areas: "pad" "m" "preds" "find" "more" "layers" "errors" "sweep" "energy" "explain";
+  grid-template-areas: "pad" "m" "preds" "attn" "find" "more" "layers" "errors" "sweep" "energy" "explain";
 }
 @container (min-width: 760px) {
   .lmd {
     grid-template-columns: minmax(250px, 320px) minmax(0, 1fr);
-    grid-template-areas: "m more" "pad preds" "pad errors" "find find" "layers layers" "sweep sweep" "energy energy" "explain explain";
+    grid-template-areas: "m more" "pad preds" "pad attn" "pad errors" "find find" "layers layers" "sweep sweep" "energy energy" "explain explain";
   }
   .ctl-main { flex-direction: column; align-items: stretch; align-self: stretch; justify-content: flex-start; }
   .ctl-main .ctl, .ctl-main .ctl:not(.ctl-m) { flex: 0 0 auto; }
@@ -218,12 +218,22 @@ button.link {
 .ctl-more { grid-area: more; }
 .pad { grid-area: pad; }
 .preds { grid-area: preds; }
+.attention { grid-area: attn; }
+.attn-bar { display: flex; gap: 6px 16px; flex-wrap: wrap; margin-bottom: 8px; }
+.attn-grid { display: grid; grid-template-columns: repeat(2, minmax(0, 180px)); gap: 12px; }
+.attn-grid figure { margin: 0; }
+.attn-grid canvas { display: block; width: 100%; aspect-ratio: 1; image-rendering: pixelated; border: 1px solid var(--lmd-border); border-radius: 6px; }
+.attn-grid figcaption { font-size: 0.85rem; text-align: center; margin-top: 4px; }
 .errors { grid-area: errors; }
 .find { grid-area: find; }
 .layers { grid-area: layers; }
 .energy { grid-area: energy; }
 .sweep { grid-area: sweep; }
 .explainer { grid-area: explain; }
+/* The cards that start below the fold are laid out and painted only near the viewport (a large
+   share of the page's first layout otherwise); the reserved height, then their last real one,
+   keeps the page's length steady. */
+.find, .layers, .sweep, .energy, .explainer { content-visibility: auto; contain-intrinsic-size: auto 480px; }
 .pad { display: grid; gap: 10px; align-content: start; }
 .pad-wrap { position: relative; width: 100%; max-width: 320px; justify-self: center; }
 .pad canvas.draw {
@@ -475,6 +485,11 @@ td.l { color: var(--lmd-c-lmul); }
   .formula { white-space: pre-wrap; font-size: 0.8rem; }
   th, td { padding: 3px 4px; }
   table { font-size: 0.8rem; }
+}
+/* The smallest phones (320 px): a fine-tune's comparison table has six columns of percentages. */
+@container (max-width: 330px) {
+  #sweep-table { font-size: 0.72rem; }
+  #sweep-table th, #sweep-table td { padding: 3px 2px; }
 }
 @media (prefers-reduced-motion: no-preference) {
   .bars .fill { transition: transform 90ms linear; }

@@ -156,6 +156,22 @@ const TEMPLATE = `
   </section>
   <p class="sr-only" aria-live="polite" id="live"></p>
 
+  <section class="card attention" id="attention" part="attention" data-testid="attention-map" aria-labelledby="attn-title" hidden>
+    <h2 id="attn-title">Where the class token looks</h2>
+    <p class="small muted">The transformer's class-token attention over the 16 patches of the input, for the exact network
+      and for the L-Mul column (its multiplier and plan); darker is more attention, each map on its own scale.</p>
+    <div class="attn-bar">
+      <label>Block <select id="attn-block" data-testid="attention-block"></select></label>
+      <label>Head <select id="attn-head" data-testid="attention-head"></select></label>
+    </div>
+    <div class="attn-grid">
+      <figure><canvas id="attn-exact" width="28" height="28" role="img" aria-labelledby="attn-exact-caption" data-testid="attention-exact"></canvas>
+        <figcaption id="attn-exact-caption">Exact fp32</figcaption></figure>
+      <figure><canvas id="attn-approx" width="28" height="28" role="img" aria-labelledby="attn-approx-caption" data-testid="attention-approx"></canvas>
+        <figcaption id="attn-approx-caption">L-Mul, this plan</figcaption></figure>
+    </div>
+  </section>
+
   <section class="card errors" part="histograms" aria-labelledby="errors-title">
     <h2 id="errors-title">Error of every multiplication in this forward pass</h2>
     <p class="muted small">|approx − exact| / |exact| of each product W·x against fp32, log bins, one scale for both.

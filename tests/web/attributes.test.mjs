@@ -197,7 +197,7 @@ test('lmul-predict and lmul-change bubble out of the shadow root to a listener o
 
 test('the documented ::parts and --lmd-* custom properties style the element from outside', async () => {
   const parts = await demo().evaluate((el) => [...el.shadowRoot.querySelectorAll('[part]')].flatMap((n) => n.getAttribute('part').split(' ')).sort());
-  assert.deepEqual(parts, ['chart', 'chart', 'chart', 'chart', 'chart-hist-float', 'chart-hist-lmul', 'chart-logits', 'chart-sweep',
+  assert.deepEqual(parts, ['attention', 'chart', 'chart', 'chart', 'chart', 'chart-hist-float', 'chart-hist-lmul', 'chart-logits', 'chart-sweep',
     'column', 'column', 'column', 'column-exact', 'column-float', 'column-lmul', 'controls', 'disagreements', 'energy', 'explainer',
     'histograms', 'layers', 'options', 'pad', 'predictions', 'root', 'sweep']);
   const styled = await page.evaluate(() => {

@@ -11,6 +11,7 @@ import { findDisagreements, NON_FINITE } from '../../web/finder.js';
 import { encodeState, decodeState, encodeInput, decodeInput, hasSharedInput } from '../../web/url-state.js';
 import { describeStart, explainModelFailure, looksLikeSafetensors } from '../../web/file-kind.js';
 import { svgChart } from '../../web/svg-chart.js';
+import { attentionPixels } from '../../web/attention-map.js';
 import { sweepCsv, sweepJson, slug } from '../../web/export.js';
 import { completeRange } from '../../web/sweep-controller.js';
 import { decodeMnist, MnistSet, gunzip } from '../../web/mnist.js';
@@ -222,4 +223,23 @@ test('the test set one image at a time equals the whole set decoded', async () =
   for (const i of [0, 1, 241, 5000, 9999]) assert.deepEqual(set.image(i), all.images.subarray(i * 784, (i + 1) * 784), `image ${i}`);
   assert.throws(() => set.image(10000), /MNIST image index must be an integer in 0\.\.9999, got 10000/);
   assert.deepEqual(set.images, all.images);
+});
+
+test('attention maps: each pixel carries its patch\'s weight (16 patches of 7×7, row by row), per head or the mean; bad shapes are named', () => {
+  const heads = 2, patches = 16;
+  const weights = Float32Array.from({ length: heads * patches }, (_, i) => (i < patches ? i : 100 + (i - patches)));
+  const entry = { heads, patches, weights };
+  const h0 = attentionPixels(entry, 0), h1 = attentionPixels(entry, 1), mean = attentionPixels(entry);
+  assert.equal(h0.length, 784);
+  for (const [x, y] of [[0, 0], [6, 6], [7, 0], [27, 0], [0, 7], [13, 20], [27, 27]]) {
+    const p = Math.floor(y / 7) * 4 + Math.floor(x / 7);
+    assert.equal(h0[y * 28 + x], p, `head 0 at (${x}, ${y})`);
+    assert.equal(h1[y * 28 + x], 100 + p);
+    assert.equal(mean[y * 28 + x], (p + 100 + p) / 2);
+  }
+  assert.throws(() => attentionPixels({ heads, patches: 15, weights: new Float32Array(30) }), /15 patches do not tile a 28×28 input/);
+  assert.throws(() => attentionPixels({ heads, patches, weights: new Float32Array(31) }), /weights has 31 values, expected heads × patches = 32/);
+  assert.throws(() => attentionPixels(entry, 2), /head must be null \(the mean\) or an integer in 0\.\.1, got 2/);
+  // 49 patches of 4×4 tile it too.
+  assert.equal(attentionPixels({ heads: 1, patches: 49, weights: Float32Array.from({ length: 49 }, (_, i) => i) })[27 * 28 + 27], 48);
 });
