@@ -33,7 +33,7 @@
 #include <emscripten/val.h>
 
 #include "lmul/kernels.hpp"
-#include "lmul/mlp.hpp"
+#include "lmul/load_network.hpp"
 #include "lmul/model_metadata.hpp"
 #include "lmul/plan.hpp"
 #include "lmul/preprocess.hpp"
@@ -157,16 +157,17 @@ val stats_object(const lmul::ErrorStats& s) {
 
 const char* kind_name(lmul::ProductKind k) { return lmul::to_string(k); }
 
-val prediction_object(const lmul::Prediction& p) {
+// `with_attention`: the caller asked for attention maps (an empty list for networks without).
+val prediction_object(const lmul::Prediction& p, bool with_attention) {
   val o = val::object();
   o.set("digit", p.digit < 0 ? val::null() : val(p.digit));
   o.set("logits", float_array(p.logits));
   o.set("probs", float_array(p.probs));
   o.set("errors", p.has_errors ? stats_object(p.products) : val::null());
   val by_kind = val::object();
-  by_kind.set("linear", p.has_errors && p.has_linear ? stats_object(p.linear) : val::null());
+  by_kind.set("linear", p.has_errors && p.approx_linear ? stats_object(p.linear) : val::null());
   by_kind.set("attention",
-              p.has_errors && p.has_attention ? stats_object(p.attention) : val::null());
+              p.has_errors && p.approx_attention ? stats_object(p.attention) : val::null());
   o.set("errorsByKind", by_kind);
   val layers = val::array();
   for (std::size_t k = 0; k < p.layers.size(); ++k) {
@@ -189,7 +190,7 @@ val prediction_object(const lmul::Prediction& p) {
   } else {
     o.set("nonFinite", val::null());
   }
-  if (!p.attention_maps.empty()) {
+  if (with_attention) {
     val maps = val::array();
     for (std::size_t b = 0; b < p.attention_maps.size(); ++b) {
       val m = val::object();
@@ -376,24 +377,24 @@ public:
           lmul::parse_safetensors(at<uint8_t>(bytes), std::size_t(size));
       metadata_problems_.clear();
       metadata_ = lmul::ModelMetadata::from_map(content.metadata, &metadata_problems_);
-      auto mlp = std::make_unique<lmul::Mlp>(lmul::mlp_from_tensors(std::move(content.tensors)));
-      auto session = std::make_unique<lmul::ModelSession>(std::move(mlp));
+      std::map<std::string, std::string> raw = content.metadata;
+      auto session =
+          std::make_unique<lmul::ModelSession>(lmul::network_from_safetensors(std::move(content)));
       check_fits(session->predict_bytes_estimate(false),
                  "this model (its weights and one prepared copy of them for a multiplier)",
                  "use a smaller model here, or the native CLI (lmul eval)");
       session_ = std::move(session);
-      raw_metadata_ = std::move(content.metadata);
+      raw_metadata_ = std::move(raw);
       for (const lmul::LayerInfo& l : session_->layers())
         names_.push_back(l.name);
       return true;
     });
   }
 
-  // Layer widths, input first (MLPs).
+  // Network::sizes(): an MLP's layer widths, otherwise input and output size.
   val sizes() const {
     val a = val::array();
-    const auto& mlp = static_cast<const lmul::Mlp&>(session_->network());
-    const std::vector<std::size_t> s = mlp.sizes();
+    const std::vector<std::size_t> s = session_->network().sizes();
     for (std::size_t k = 0; k < s.size(); ++k)
       a.set(k, double(s[k]));
     return a;
@@ -436,7 +437,7 @@ public:
                    "copy for the multiplier and one for exact fp32, and the relative error of "
                    "every product)",
                    "pass { errors: false } to predict without them");
-      return prediction_object(session_->predict(at<float>(x), plan, o));
+      return prediction_object(session_->predict(at<float>(x), plan, o), o.attention);
     });
   }
 

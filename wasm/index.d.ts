@@ -44,7 +44,10 @@ export type Plan =
   | {
       /** Products of a weight and an activation (dense layers, projections, patch embedding). */
       linear?: PlanSpec;
-      /** Products of two activations (attention scores and the weighted sum of values). */
+      /**
+       * Products of two activations (attention scores and the weighted sum of values). An MLP
+       * has none, so there this entry changes nothing (a plan can be reused across models).
+       */
       attention?: PlanSpec;
       layers?: { [layerIndex: number]: PlanSpec };
     };
@@ -61,7 +64,10 @@ export interface PredictOptions extends ModelOptions {
    * false makes predict much faster and returns them empty.
    */
   errors?: boolean;
-  /** Transformers: also return the class token's attention maps (`attention`). Default false. */
+  /**
+   * Also return the class token's attention maps (`attention`): one per block for a ViT, an
+   * empty list for an MLP (it has no attention). Default false (then `attention` is absent).
+   */
   attention?: boolean;
 }
 
@@ -106,8 +112,13 @@ export interface ErrorStats {
 export interface LayerInfo {
   /** Its position: the key of a plan's `layers` and of plan strings' `layerN`. */
   index: number;
-  /** PyTorch-style: 'fc1', 'blocks.0.attn.qkv', 'blocks.0.attn.scores', 'head', ... */
+  /**
+   * PyTorch-style. MLPs: 'fc1', 'fc2', ... ViTs: 'patch_embed', then per block i
+   * 'blocks.i.attn.qkv', 'blocks.i.attn.scores' (Q K^T), 'blocks.i.attn.mix' (softmax(S) V),
+   * 'blocks.i.attn.proj', 'blocks.i.mlp.fc1', 'blocks.i.mlp.fc2', and 'head'.
+   */
   name: string;
+  /** 'attention' for scores and mix (an activation times an activation), else 'linear'. */
   kind: 'linear' | 'attention';
   /** Multiplications per forward pass of one input. */
   products: number;
@@ -127,11 +138,20 @@ export interface LayerReport {
   products: ErrorStats;
 }
 
-/** The class token's attention over the patches in one transformer block. */
+/**
+ * The class token's attention over the patches in one transformer block: its softmax weights
+ * (under the plan's attention multiplier) on each patch token.
+ */
 export interface AttentionMap {
+  /** Attention heads (4 for the shipped ViTs). */
   heads: number;
+  /** Patch tokens, row by row over the image: 16 for 28 x 28 images in 7 x 7 patches (a 4 x 4 grid). */
   patches: number;
-  /** heads * patches weights, row h for head h (each row sums to at most 1: the class token's own weight is left out). */
+  /**
+   * heads * patches weights, row-major: weights[h * patches + p] is head h's weight on patch p.
+   * The class token's weight on itself is left out, so each head's row sums to at most 1 (1 minus
+   * that weight).
+   */
   weights: Float32Array;
 }
 
@@ -149,13 +169,17 @@ export interface Prediction {
    * `{ errors: false }` or when every product is exact under the plan.
    */
   errors: ErrorStats | null;
-  /** The same per kind of product; null for a kind the model does not have (MLPs: attention). */
+  /**
+   * The same per kind of product: `linear` (weights times activations) and `attention` (Q K^T
+   * and softmax(S) V). Null for a kind the model does not have (MLPs: attention), for a kind
+   * whose products are all exact under the plan, and with `{ errors: false }`.
+   */
   errorsByKind: { linear: ErrorStats | null; attention: ErrorStats | null };
   /** One entry per layer of describe() (empty when `errors` is null). */
   layers: LayerReport[];
   /** For a pass that overflowed: the first layer whose output held inf or NaN, and which logits are not finite. */
   nonFinite: { layer: number; name: string | null; logits: number[] } | null;
-  /** With `{ attention: true }` on a transformer: one map per block. */
+  /** With `{ attention: true }`: one map per block of a ViT, in forward order; [] for an MLP. */
   attention?: AttentionMap[];
 }
 
@@ -206,8 +230,8 @@ export interface TrainingRecipe {
  * writes it with), so a file dropped on a page and the same file from a list behave alike.
  */
 export interface ModelMetadata {
-  /** 'mlp' (files without an arch key) or 'vit'. */
-  readonly arch: string;
+  /** 'mlp' (files without an arch key) or 'vit' (a vision transformer). */
+  readonly arch: 'mlp' | 'vit';
   /** The multiplier of the forward pass it was trained or fine-tuned with; null for ordinary (exact) training. */
   readonly tuned: TunedSetting | null;
   /** The file a fine-tune started from, as its metadata names it (`base_model`), or null. */
@@ -227,7 +251,9 @@ export interface ModelMetadata {
 }
 
 /**
- * A loaded multilayer perceptron (Linear -> ReLU -> ... -> Linear). Holds wasm memory: call
+ * A loaded model: a multilayer perceptron (Linear -> ReLU -> ... -> Linear, `metadata.arch`
+ * 'mlp') or a vision transformer ('vit': 7 x 7 patches, a class token, pre-norm blocks of
+ * multi-head attention and an MLP; models/README.md has the PyTorch module). Holds wasm memory: call
  * `dispose()` when done, or hold it with `using` (it has `[Symbol.dispose]`). A
  * FinalizationRegistry frees a forgotten model only when the JS engine happens to collect its
  * small wrapper, which wasm memory does not prompt: do not rely on it. Prepared weights are
@@ -235,7 +261,10 @@ export interface ModelMetadata {
  * a single copy larger than that is kept alone), so repeated calls are fast.
  */
 export interface LMulModel {
-  /** Layer widths, input first, e.g. [784, 128, 10]. */
+  /**
+   * MLPs: layer widths, input first, e.g. [784, 128, 10]. Other architectures (ViT): the input
+   * and output sizes, [784, 10]; `describe()` lists their layers.
+   */
   readonly layers: readonly number[];
   readonly inputSize: number;
   readonly outputSize: number;
@@ -322,8 +351,13 @@ export interface LMul {
   preprocess(gray: Float32Array, width: number, height: number): Float32Array;
 
   /**
-   * Loads an MLP from a .safetensors file (fp32 tensors PREFIX<N>.weight [out, in] and
-   * PREFIX<N>.bias [out], e.g. fc1.weight, fc1.bias, fc2.weight, ...).
+   * Loads a model from a .safetensors file, the architecture chosen by its `__metadata__` key
+   * `arch`. Absent or 'mlp': an MLP (fp32 tensors PREFIX<N>.weight [out, in] and PREFIX<N>.bias
+   * [out], e.g. fc1.weight, fc1.bias, fc2.weight, ...). 'vit': a vision transformer (PyTorch
+   * names patch_embed.weight, cls_token, pos_embed, blocks.0.attn.qkv.weight, ..., head.bias;
+   * its size in the metadata keys image, patch, width, depth, heads, mlp_hidden, classes,
+   * activation, norm_eps; every tensor's shape is checked against them), e.g. the package's
+   * models/vit-p7-w48-d3.safetensors.
    * @throws {TypeError} bytes is not a Uint8Array / ArrayBuffer, or was transferred away (the promise rejects)
    * @throws {RangeError} malformed file, naming the tensor or field; a model too large for the
    *   2 GiB wasm heap, with the size it needs; out of memory, with how many models are alive

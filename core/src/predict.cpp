@@ -68,8 +68,12 @@ Prediction predict(const std::vector<LayerInfo>& layers, const PreparedNetwork& 
     p.heads = trace.heads;
     p.patches = trace.patches;
   }
-  for (const LayerInfo& l : layers)
-    (l.kind == ProductKind::attention ? p.has_attention : p.has_linear) = true;
+  for (std::size_t k = 0; k < layers.size(); ++k) {
+    const bool attention = layers[k].kind == ProductKind::attention;
+    (attention ? p.has_attention : p.has_linear) = true;
+    if (net.plan().spec_for(k, layers[k].kind).method != Method::exact)
+      (attention ? p.approx_attention : p.approx_linear) = true;
+  }
   if (!with_errors)
     return p;
 

@@ -162,6 +162,8 @@ TEST_SUITE("session") {
     CHECK(p.layers[1].activation_error > 0); // ...but the error travels on
     CHECK(p.products.count == p.linear.count);
     CHECK(p.attention.count == 0);
+    CHECK(p.approx_linear);
+    CHECK_FALSE(p.approx_attention);
     CHECK(p.products.count + p.products.zeros == 50 * 40 + 40 * 30 + 30 * 10);
     CHECK(p.digit >= 0);
   }

@@ -6,6 +6,8 @@
 #include <random>
 
 #include "helpers.hpp"
+#include "lmul/load_network.hpp"
+#include "lmul/session.hpp"
 #include "lmul/vit_safetensors.hpp"
 #include "lmul/vit_train.hpp"
 #include "vit_reference.hpp"
@@ -321,5 +323,69 @@ TEST_SUITE("vit") {
     c.tensors["head.bias"].values[2] = std::numeric_limits<float>::quiet_NaN();
     fails(c, "head.bias has a non-finite value (nan) at index 2");
     CHECK_NOTHROW(vit_from_safetensors(good));
+  }
+
+  TEST_CASE("load_network picks the network by the metadata's arch, with clear errors") {
+    const Vit vit = random_vit(small_config(), 30);
+    const std::vector<uint8_t> bytes = save_vit(vit);
+    const std::unique_ptr<Network> net = load_network(bytes.data(), bytes.size());
+    REQUIRE(dynamic_cast<const Vit*>(net.get()) != nullptr);
+    CHECK(net->arch() == "vit");
+    CHECK(net->sizes() == std::vector<std::size_t>{144, 5});
+    CHECK(net->describe().size() == vit.describe().size());
+
+    Mlp mlp({LinearParams{144, 5, std::vector<float>(720, 0.5f), std::vector<float>(5)}});
+    const std::vector<uint8_t> mlp_bytes = save_mlp(mlp);
+    const std::unique_ptr<Network> m = load_network(mlp_bytes.data(), mlp_bytes.size());
+    CHECK(m->arch() == "mlp");
+    CHECK(m->sizes() == std::vector<std::size_t>{144, 5});
+
+    SafetensorsContent c = parse_safetensors(bytes.data(), bytes.size());
+    c.metadata["arch"] = "resnet";
+    CHECK_THROWS_WITH_AS(network_from_safetensors(c),
+                         "safetensors: __metadata__ 'arch' is 'resnet'; this version reads "
+                         "'mlp' (or no 'arch' key) and 'vit'",
+                         std::invalid_argument);
+    c.metadata["arch"] = "mlp"; // a ViT's tensors are not an MLP's
+    CHECK_THROWS_AS(network_from_safetensors(c), std::invalid_argument);
+    c = parse_safetensors(bytes.data(), bytes.size());
+    c.tensors["blocks.1.attn.proj.weight"].shape = {12, 6};
+    CHECK_THROWS_WITH_AS(network_from_safetensors(c),
+                         doctest::Contains("tensor 'blocks.1.attn.proj.weight' has shape [12, 6]"),
+                         std::invalid_argument);
+  }
+
+  TEST_CASE("a session predicts a ViT: attention maps, statistics only for approximate kinds") {
+    ModelSession session(std::make_unique<Vit>(random_vit(small_config(), 31)));
+    std::mt19937_64 rng(32);
+    const std::vector<float> x = random_image(144, rng);
+    PredictOptions with_maps;
+    with_maps.attention = true;
+    const Prediction exact = session.predict(x.data(), exact_plan(), with_maps);
+    CHECK_FALSE(exact.has_errors);
+    CHECK(exact.has_linear);
+    CHECK(exact.has_attention);
+    REQUIRE(exact.attention_maps.size() == 2);
+    CHECK(exact.heads == 3);
+    CHECK(exact.patches == 9);
+    CHECK(exact.attention_maps[1].size() == 27);
+
+    MulPlan attention_only = exact_plan();
+    attention_only.attention = MulSpec{Method::lmul, FloatFormat(8, 1), Rounding::nearest};
+    const Prediction a = session.predict(x.data(), attention_only, with_maps);
+    REQUIRE(a.has_errors);
+    CHECK(a.approx_attention);
+    CHECK_FALSE(a.approx_linear);
+    CHECK(a.attention.max > 0);
+    CHECK(a.attention.count + a.linear.count == a.products.count);
+    CHECK(a.attention_maps != exact.attention_maps);
+    CHECK(a.layers.size() == session.layers().size());
+
+    MulPlan linear_only = exact_plan();
+    linear_only.linear = MulSpec{Method::lmul, FloatFormat(8, 3), Rounding::nearest};
+    const Prediction l = session.predict(x.data(), linear_only);
+    CHECK(l.approx_linear);
+    CHECK_FALSE(l.approx_attention);
+    CHECK(l.attention_maps.empty()); // not asked for
   }
 }

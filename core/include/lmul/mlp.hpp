@@ -32,7 +32,7 @@ public:
 
   const std::vector<LinearParams>& layers() const { return layers_; }
   std::vector<LinearParams>& mutable_layers() { return layers_; } // for training
-  std::vector<std::size_t> sizes() const;                         // e.g. {784, 128, 10}
+  std::vector<std::size_t> sizes() const override;                // e.g. {784, 128, 10}
   std::size_t input_size() const override;
   std::size_t output_size() const override;
   std::string arch() const override { return "mlp"; }

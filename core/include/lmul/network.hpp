@@ -58,6 +58,9 @@ public:
   virtual std::string arch() const = 0; // "mlp", "vit"
   virtual std::size_t input_size() const = 0;
   virtual std::size_t output_size() const = 0;
+  // The widths that summarize the network, input first: an MLP's layer widths ({784, 128, 10});
+  // for other architectures the input and output sizes (describe() lists their layers).
+  virtual std::vector<std::size_t> sizes() const { return {input_size(), output_size()}; }
   virtual std::vector<LayerInfo> describe() const = 0;
   // Throws std::invalid_argument when the plan names a layer the network does not have. The
   // result keeps a pointer to this network, which must outlive it.

@@ -31,7 +31,10 @@ struct Prediction {
   bool has_errors = false;
   ErrorStats products;                            // every product of the pass
   bool has_linear = false, has_attention = false; // the network has products of that kind
-  ErrorStats linear, attention;                   // products of each kind
+  // Some product of that kind is approximate under the plan: only such kinds are measured (a
+  // kind whose products are all exact has nothing to show but zeros).
+  bool approx_linear = false, approx_attention = false;
+  ErrorStats linear, attention; // products of each kind
   std::vector<LayerReport> layers;
   // With PredictOptions::attention (transformers): per block, heads x patches weights of the
   // class token over the patches.
