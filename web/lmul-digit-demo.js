@@ -610,7 +610,9 @@ class LMulDigitDemo extends HTMLElement {
     this.#layers.setLayers(layers);
     this.#approx = everywhere(layers);
     this.#showCurrent();
-    const energy = energyTexts(Array.from(model.handle.layers));
+    const energy = model.handle.metadata?.arch === 'vit'
+      ? energyTexts([], layers.reduce((sum, l) => sum + l.products, 0))
+      : energyTexts(Array.from(model.handle.layers));
     this.#refs.energyExact.textContent = energy.exact;
     this.#refs.energyLmul.textContent = energy.lmul;
     this.#refs.energyFormula.textContent = energy.formula;

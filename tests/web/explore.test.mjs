@@ -436,3 +436,46 @@ test('first impression: navigation to the first prediction of a random test digi
   assert.ok(mid <= 16.7, `median ${mid.toFixed(1)} ms of work in the frame (one frame: 16.7 ms)`);
   assert.deepEqual(problems, []);
 });
+
+test('the ViT: in the menu by name, attention maps of exact and L-Mul side by side, the paper\'s attention-only plan, drawn digits read as by the MLP, a timed sweep', async () => {
+  const { page: p, context: c, problems: probs } = await openPage(browser, srv.origin);
+  await p.locator('lmul-digit-demo').evaluate((el) => el.ready);
+  const names = await p.getByTestId('model-select').locator('option').allTextContents();
+  assert.ok(names.filter((n) => /ViT/.test(n)).length >= 2, `the ViT and its fine-tune are named with "ViT": ${names.join(' | ')}`);
+  await p.getByTestId('model-select').selectOption('vit');
+  await p.waitForFunction(() => document.querySelector('lmul-digit-demo').model === 'vit');
+  const map = p.getByTestId('attention-map');
+  await p.getByTestId('clear').click();
+  assert.equal(await map.isVisible(), false, 'no map without an input');
+  const read = {};
+  for (const [digit, strokes] of Object.entries(DIGITS)) {
+    await p.getByTestId('clear').click();
+    await drawStrokes(p, strokes);
+    await settleFrames(p);
+    read[digit] = (await p.getByTestId('pred-exact').textContent()).trim();
+  }
+  console.log('ViT reads the drawn digits as', JSON.stringify(read));
+  for (const [digit, got] of Object.entries(read)) assert.equal(got, digit);
+  assert.equal(await map.isVisible(), true);
+  assert.equal(await p.getByTestId('attention-block').locator('option').count(), 3);
+  assert.deepEqual(await p.getByTestId('attention-head').locator('option').allTextContents(), ['mean of heads', '1', '2', '3', '4']);
+  const pixels = (id) => p.getByTestId(id).evaluate((cv) => Array.from(cv.getContext('2d').getImageData(0, 0, 28, 28).data));
+  assert.ok((await pixels('attention-exact')).some((v, i) => i % 4 !== 3 && v < 250), 'the exact map is painted');
+  const preset = p.getByTestId('plan-preset');
+  assert.ok((await preset.locator('option').allTextContents()).includes('Attention only (the paper’s experiment)'));
+  await preset.selectOption('attention-only');
+  await settleFrames(p);
+  assert.match(await p.getByTestId('plan-text').textContent(), /,linear=exact$/);
+  await p.getByTestId('m-slider').fill('1');
+  await settleFrames(p);
+  const [e, a] = [await pixels('attention-exact'), await pixels('attention-approx')];
+  assert.notDeepEqual(e, a, 'L-Mul in attention at M = 1 moves the class token\'s attention');
+  await p.getByTestId('sweep-n').selectOption('1000');
+  await p.getByTestId('sweep-start').click();
+  await p.waitForFunction(() => ['done', 'error'].includes(document.querySelector('lmul-digit-demo').shadowRoot.querySelector('#sweep-table').dataset.state), null, { timeout: 120000 });
+  const seconds = Number(await p.locator('lmul-digit-demo #sweep-table').getAttribute('data-seconds'));
+  console.log(`ViT sweep, 1000 images x 21 configurations: ${seconds} s`);
+  assert.ok(seconds <= 5, `${seconds} s (budget 5 s)`);
+  assert.deepEqual(probs, []);
+  await c.close();
+});
