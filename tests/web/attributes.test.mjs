@@ -113,7 +113,7 @@ test('models: a new list replaces the menu on the running element', async () => 
   assert.equal(await text('pred-exact'), '7');
   await demo().evaluate((el) => { el.models = null; });
   await demo().evaluate((el) => el.ready);
-  assert.equal((await demo().getByTestId('model-select').locator('option').allTextContents()).length, 8);
+  assert.equal((await demo().getByTestId('model-select').locator('option').allTextContents()).length, 10); // the built-in menu again: 3 base models, 7 fine-tunes
   assert.equal(await demo().evaluate((el) => el.model), 'seed');
 });
 

@@ -351,7 +351,8 @@ test('the model menu groups exact-trained models and L-Mul-aware fine-tunes, wit
     [...sel.querySelectorAll('optgroup')].map((g) => [g.label, [...g.querySelectorAll('option')].map((o) => o.textContent)]));
   assert.deepEqual(groups.map(([label]) => label), ['Trained with exact math', 'L-Mul-aware fine-tunes']);
   assert.ok(groups[1][1].includes('Seed MLP · tuned for L-Mul E8M1'), groups[1][1].join(' | '));
-  assert.equal(groups[1][1].length, 6);
+  assert.equal(groups[0][1].length, 3);
+  assert.equal(groups[1][1].length, 7);
   for (const label of groups.flatMap(([, o]) => o)) assert.ok(label.length <= 45, `long label: ${label}`);
   // The seed model is not a fine-tune: no note.
   assert.equal(await page.getByTestId('model-note').isVisible(), false);

@@ -79,7 +79,7 @@ test('a bundle with assets-base: predictions, test digits, the sweep and every m
   assert.equal(outcome.cancelled, false);
   assert.ok(outcome.accuracy.exact > 0.95 && outcome.accuracy.lmul.every((a) => a > 0.8), JSON.stringify(outcome.accuracy));
   const ids = await demo.getByTestId('model-select').locator('option').evaluateAll((os) => os.map((o) => o.value));
-  assert.equal(ids.length, 8);
+  assert.equal(ids.length, 10); // every built-in model, the ViTs included
   for (const id of ids) {
     await demo.getByTestId('model-select').selectOption(id);
     await page.waitForFunction((want) => document.querySelector('lmul-digit-demo').model === want && document.querySelector('lmul-digit-demo').getAttribute('model') === want, id);
