@@ -5,6 +5,7 @@ import {
   createLMul,
   DEFAULTS,
   FORMATS,
+  type AttentionMap,
   type ErrorStats,
   type EvaluateResult,
   type LMul,
@@ -73,6 +74,27 @@ try {
   console.log(`accuracy on the synthetic ones: ${(100 * result.accuracy).toFixed(0)} % in ${result.ms.toFixed(1)} ms`);
 } finally {
   model.dispose();
+}
+
+// The vision transformer shipped in the package: the same calls, plus the class token's attention
+// over the 16 patches (one map per block) and error statistics per kind of product. Here an
+// instance whose defaultModel() is the ViT; with bytes at hand, lm.loadModel(bytes) does the same.
+const vitUrl = import.meta.resolve('lmul-wasm/models/vit-p7-w48-d3.safetensors');
+const vit: LMulModel = await (await createLMul({ defaultModelUrl: vitUrl })).defaultModel();
+try {
+  const attentionLayers = vit.describe().filter((l) => l.kind === 'attention').map((l) => l.name);
+  console.log(`${vit.metadata.arch}: ${vit.describe().length} layers, attention in ${attentionLayers.join(', ')}`);
+  const paper: Plan = { attention: { method: 'lmul', M: 1 } }; // L-Mul in attention only
+  for (const plan of [undefined, paper]) {
+    const p: Prediction = vit.predict(input, { method: 'exact', plan, attention: true });
+    const last: AttentionMap | undefined = p.attention?.[p.attention.length - 1];
+    const head0 = last ? Array.from(last.weights.subarray(0, last.patches)) : [];
+    const focus = head0.indexOf(Math.max(...head0));
+    const attentionError = p.errorsByKind.attention ? `, mean attention product error ${(100 * p.errorsByKind.attention.mean).toFixed(1)} %` : '';
+    console.log(`${plan ? 'lmul M=1 in attention' : 'exact'}: digit ${p.digit}, last block's head 0 looks most at patch ${focus}${attentionError}`);
+  }
+} finally {
+  vit.dispose();
 }
 
 // Mistakes are caught at compile time (this function is only type-checked, never called)...

@@ -80,19 +80,18 @@ Prediction predict(const std::vector<LayerInfo>& layers, const PreparedNetwork& 
   ForwardTrace reference;
   std::vector<float> exact_logits(classes);
   exact->logits_traced(x, exact_logits.data(), reference, false);
-  ErrorAccumulator all, linear, attention;
+  std::vector<const ErrorAccumulator*> all, linear, attention;
   for (std::size_t k = 0; k < layers.size(); ++k) {
     const LayerTrace& t = trace.layers[k];
-    all.merge(t.products);
-    if (p.has_linear && p.has_attention) // otherwise one kind is all of them
-      (layers[k].kind == ProductKind::attention ? attention : linear).merge(t.products);
+    all.push_back(&t.products);
+    (layers[k].kind == ProductKind::attention ? attention : linear).push_back(&t.products);
     p.layers.push_back({layers[k].name, layers[k].kind,
                         relative_l2(t.output, reference.layers[k].output), t.products.finish()});
   }
   p.has_errors = true;
-  p.products = all.finish();
-  p.linear = p.has_attention ? linear.finish() : p.products;
-  p.attention = p.has_linear ? attention.finish() : p.products;
+  p.products = ErrorAccumulator::finish(all);
+  p.linear = linear.size() == all.size() ? p.products : ErrorAccumulator::finish(linear);
+  p.attention = attention.size() == all.size() ? p.products : ErrorAccumulator::finish(attention);
   return p;
 }
 

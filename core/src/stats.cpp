@@ -113,25 +113,38 @@ void ErrorAccumulator::merge(const ErrorAccumulator& o) {
 
 // The median of the relative errors: the middle one, or the mean of the two middle ones, found
 // by a selection within the bin where the cumulative counts reach the middle.
-double ErrorAccumulator::median() const {
-  std::size_t k = (count_ - 1) / 2; // the lower middle one (0-based)
+double ErrorAccumulator::median(const std::vector<const ErrorAccumulator*>& parts, uint64_t count) {
+  const auto bin_size = [&](int b) {
+    std::size_t n = 0;
+    for (const ErrorAccumulator* p : parts)
+      n += p->by_bin_[b].size();
+    return n;
+  };
+  std::size_t k = (count - 1) / 2; // the lower middle one (0-based)
   int b = 0;
-  while (k >= by_bin_[b].size()) {
-    k -= by_bin_[b].size();
+  while (k >= bin_size(b)) {
+    k -= bin_size(b);
     ++b;
   }
-  std::vector<float> v(by_bin_[b]);
+  std::vector<float> v;
+  v.reserve(bin_size(b));
+  for (const ErrorAccumulator* p : parts)
+    v.insert(v.end(), p->by_bin_[b].begin(), p->by_bin_[b].end());
   std::nth_element(v.begin(), v.begin() + std::ptrdiff_t(k), v.end());
   const double lower = v[k];
-  if (count_ % 2 == 1)
+  if (count % 2 == 1)
     return lower;
   // The upper middle one: the smallest above it in this bin, or the smallest of the next
   // nonempty bin.
   if (k + 1 < v.size())
     return 0.5 * (lower + *std::min_element(v.begin() + std::ptrdiff_t(k) + 1, v.end()));
-  while (by_bin_[++b].empty()) {
+  while (bin_size(++b) == 0) {
   }
-  return 0.5 * (lower + *std::min_element(by_bin_[b].begin(), by_bin_[b].end()));
+  float upper = std::numeric_limits<float>::infinity();
+  for (const ErrorAccumulator* p : parts)
+    for (float x : p->by_bin_[b])
+      upper = std::min(upper, x);
+  return 0.5 * (lower + upper);
 }
 
 ErrorStats ErrorAccumulator::finish() const {
@@ -147,7 +160,20 @@ ErrorStats ErrorAccumulator::finish() const {
     s.bias = sum_signed_ / double(count_);
   }
   if (keep_median_ && count_ > 0)
-    s.median = median();
+    s.median = median({this}, count_);
+  return s;
+}
+
+ErrorStats ErrorAccumulator::finish(const std::vector<const ErrorAccumulator*>& parts) {
+  ErrorAccumulator total(false); // sums and counts only: the median reads the parts
+  bool keep_median = true;
+  for (const ErrorAccumulator* p : parts) {
+    total.merge(*p);
+    keep_median = keep_median && p->keep_median_;
+  }
+  ErrorStats s = total.finish();
+  if (keep_median && total.count_ > 0)
+    s.median = median(parts, total.count_);
   return s;
 }
 

@@ -9,6 +9,18 @@
 
 using namespace lmul;
 
+namespace {
+void check_same(const ErrorStats& a, const ErrorStats& b) {
+  CHECK(a.count == b.count);
+  CHECK(a.zeros == b.zeros);
+  CHECK(a.mean == b.mean);
+  CHECK(a.median == b.median);
+  CHECK(a.max == b.max);
+  CHECK(a.bias == b.bias);
+  CHECK(a.histogram.counts == b.histogram.counts);
+}
+} // namespace
+
 TEST_SUITE("stats") {
 
   TEST_CASE("relative error, bias, zeros and median by hand") {
@@ -85,13 +97,26 @@ TEST_SUITE("stats") {
       accumulate_errors(spec, a.data() + i, b.data() + i, std::min<std::size_t>(1000, a.size() - i),
                         acc);
     const ErrorStats pieces = acc.finish();
-    CHECK(pieces.count == whole.count);
-    CHECK(pieces.zeros == whole.zeros);
-    CHECK(pieces.mean == whole.mean);
-    CHECK(pieces.median == whole.median);
-    CHECK(pieces.max == whole.max);
-    CHECK(pieces.bias == whole.bias);
-    CHECK(pieces.histogram.counts == whole.histogram.counts);
+    check_same(pieces, whole);
   }
 
+  TEST_CASE("finishing several accumulators at once equals merging them first") {
+    Rng rng(41);
+    std::vector<ErrorAccumulator> parts(4);
+    for (std::size_t k = 0; k < parts.size(); ++k)
+      for (std::size_t i = 0; i < 1000 * k + 3; ++i) { // sizes 3, 1003, ... and both parities
+        const float exact = i % 7 == 0 ? 0.0f : float(rng.normal());
+        parts[k].add(exact * (1.0f + float(rng.normal()) * 0.01f * float(k)), exact);
+      }
+    for (std::size_t n = 0; n <= parts.size(); ++n) {
+      ErrorAccumulator merged;
+      std::vector<const ErrorAccumulator*> some;
+      for (std::size_t k = 0; k < n; ++k) {
+        merged.merge(parts[k]);
+        some.push_back(&parts[k]);
+      }
+      const ErrorStats a = merged.finish(), b = ErrorAccumulator::finish(some);
+      check_same(a, b);
+    }
+  }
 } // TEST_SUITE
