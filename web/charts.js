@@ -202,7 +202,9 @@ const HIST_X = [-8, -7, -6, -5, -4, -3, -2, -1, 0];
 const histLabel = (v, narrow) => (narrow && v % 2 ? '' : pow10Label(v));
 
 // Both histograms read their y-range from `shared.yMax` (set by the caller to the larger of the
-// two largest bins), so equal heights mean equal counts.
+// two largest bins), so equal heights mean equal counts. Data: [x, all products, attention
+// products]: a transformer's attention products are drawn over the foot of each bar in the text
+// color, so a bar reads as attention (below) and linear (above) products; an MLP has none.
 export function histogramChart(container, host, color, shared) {
   const yRange = () => [0, Math.max(1, shared.yMax) * 1.08];
   return new Chart(container, host, {
@@ -221,24 +223,29 @@ export function histogramChart(container, host, color, shared) {
         }),
         axis(p, { splits: (u, i, min, max) => niceTicks(min, max), values: (u, splits) => splits.map(compact), size: autoSize(p), label: 'products', labelSize: 18 }),
       ],
-      series: [{}, { label: 'products', stroke: p[color], fill: p[color], width: 0, paths: uPlot.paths.bars({ size: [0.92, Infinity, 1], align: 0 }), points: { show: false } }],
+      series: [{}, { label: 'products', stroke: p[color], fill: p[color], width: 0, paths: uPlot.paths.bars({ size: [0.92, Infinity, 1], align: 0 }), points: { show: false } },
+        { label: 'attention products', stroke: p.ink, fill: p.ink, width: 0, paths: uPlot.paths.bars({ size: [0.92, Infinity, 1], align: 0 }), points: { show: false } }],
     }),
     describe: (u, p) => {
       const [lo, hi] = yRange();
-      const [xs, ys] = chartData(u);
+      const [xs, ys, att = []] = chartData(u);
+      const bars = (label, c, vs) => ({ label, color: c, kind: 'bars', width: 0.25 * 0.92, values: xs.map((x, i) => [x, vs[i] ?? 0]) });
+      const kinds = att.some((v) => v > 0);
       return {
         x: { min: -8.5, max: 0.5, title: 'relative error of a product', ticks: HIST_X.map((v) => [v, pow10Label(v)]) },
         y: { min: lo, max: hi, title: 'products', ticks: niceTicks(lo, hi).map((v) => [v, compact(v)]) },
-        series: [{ label: 'products', color: p[color], kind: 'bars', width: 0.25 * 0.92, values: xs.map((x, i) => [x, ys[i]]) }],
+        series: kinds ? [bars('linear products (above)', p[color], ys), bars('attention products', p.ink, att)] : [bars('products', p[color], ys)],
       };
     },
   });
 }
 const chartData = (u) => u.data.map((s) => Array.from(s ?? []));
 
-export function histogramData(errors) {
+// errors: all products' statistics; attention: the attention products' (null: none).
+export function histogramData(errors, attention = null) {
   const { edges, counts } = errors.histogram;
-  return [binCenters(Array.from(edges)), Array.from(counts, Number)];
+  const xs = binCenters(Array.from(edges));
+  return [xs, Array.from(counts, Number), attention ? Array.from(attention.histogram.counts, Number) : xs.map(() => null)];
 }
 
 // Smallest of 1, 2, 2.5, 5 x 10^k that is >= v (v > 0), so that +-m/2 are round numbers too.

@@ -70,7 +70,7 @@ export class PredictionView {
     this.#column('lmul', lmul, exact.digit);
     const top = (e) => (e ? Math.max(0, ...e.histogram.counts) : 0);
     this.#scale.yMax = Math.max(top(float.errors), top(lmul.errors));
-    for (const [name, r] of [['float', float], ['lmul', lmul]]) this.#histogram(name, r.errors);
+    for (const [name, r] of [['float', float], ['lmul', lmul]]) this.#histogram(name, r.errors, r.errorsByKind?.attention ?? null);
     this.#charts?.logits.setData(logitData(exact.logits, float.logits, lmul.logits));
   }
 
@@ -139,14 +139,18 @@ export class PredictionView {
     h.el.dataset.count = '0';
     h.stats.replaceChildren();
     h.note.textContent = note;
-    this.#charts?.[name].setData([[], []]);
+    this.#charts?.[name].setData([[], [], []]);
   }
 
-  #histogram(name, e) {
+  // e: the statistics of every product; attention: of the attention products alone (a
+  // transformer's, when they are approximate), drawn at the foot of the bars.
+  #histogram(name, e, attention) {
     if (!e) return this.#emptyHistogram(name, 'exact: no approximate products'); // an all-exact setting
     const h = this.#refs.hists[name];
     h.el.dataset.count = String(e.count);
-    h.note.textContent = `${int(e.count)} products + ${int(e.zeros)} with an exact zero`;
+    h.el.dataset.attention = String(attention?.count ?? 0);
+    h.note.textContent = `${int(e.count)} products + ${int(e.zeros)} with an exact zero` +
+      (attention ? `; the dark foot of each bar: ${int(attention.count)} attention products` : '');
     const rows = [['count', int(e.count)], ['mean', relErr(e.mean)], ['median', relErr(e.median)],
       ['max', relErr(e.max)], ['bias', signed(e.bias)], ['zeros', int(e.zeros)]];
     h.stats.replaceChildren(...rows.map(([k, v]) => {
@@ -156,7 +160,7 @@ export class PredictionView {
       div.append(dt, dd);
       return div;
     }));
-    this.#charts?.[name].setData(histogramData(e));
+    this.#charts?.[name].setData(histogramData(e, attention));
     h.chart.setAttribute('aria-label',
       `Histogram of ${int(e.count)} relative errors: mean ${relErr(e.mean)}, median ${relErr(e.median)}, max ${relErr(e.max)}`);
   }

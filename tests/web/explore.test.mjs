@@ -468,6 +468,11 @@ test('the ViT: in the menu by name, attention maps of exact and L-Mul side by si
   assert.match(await p.getByTestId('plan-text').textContent(), /,linear=exact$/);
   await p.getByTestId('m-slider').fill('1');
   await settleFrames(p);
+  // The histograms separate the kinds: attention products at the foot of the bars (the SVG says so).
+  assert.ok(Number(await p.getByTestId('hist-lmul').getAttribute('data-attention')) > 0);
+  await chartDrawn(p.getByTestId('hist-lmul'));
+  const hsvg = await download(p, () => p.locator('lmul-digit-demo [data-export="svg"][data-chart="hist-lmul"]').click());
+  assert.ok(hsvg.bytes.toString().includes('>attention products</text>') && hsvg.bytes.toString().includes('>linear products (above)</text>'));
   const [e, a] = [await pixels('attention-exact'), await pixels('attention-approx')];
   assert.notDeepEqual(e, a, 'L-Mul in attention at M = 1 moves the class token\'s attention');
   await p.getByTestId('sweep-n').selectOption('1000');
