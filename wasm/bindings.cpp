@@ -441,13 +441,14 @@ public:
     });
   }
 
-  // Predictions of n images (input_size bytes each) written to out; returns
-  // { correct, nonfinite }, or null.
-  val evaluate(Address images, Address labels, double n, Address out, val opts) {
+  // Predictions of n images (input_size bytes each) written to out, and with a nonzero `logits`
+  // their n * output_size logits there; returns { correct, nonfinite }, or null.
+  val evaluate(Address images, Address labels, double n, Address out, Address logits, val opts) {
     return guarded(val::null(), [&] {
       const lmul::MulPlan plan = lmul::make_plan(plan_request(opts), names_);
       const lmul::EvalResult e =
-          session_->evaluate(at<uint8_t>(images), at<uint8_t>(labels), std::size_t(n), plan);
+          session_->evaluate(at<uint8_t>(images), at<uint8_t>(labels), std::size_t(n), plan, {},
+                             logits ? at<float>(logits) : nullptr);
       std::copy(e.predictions.begin(), e.predictions.end(), at<uint8_t>(out));
       val o = val::object();
       o.set("correct", double(e.correct));

@@ -76,6 +76,8 @@ export interface EvaluateOptions extends ModelOptions {
   signal?: AbortSignal;
   /** Images per step between onProgress calls and cancellation checks, 1..1048576. Default 250. */
   chunkSize?: number;
+  /** Also return every image's logits (`logits`), e.g. to see how close each call was. Default false. */
+  logits?: boolean;
 }
 
 /** Histogram of relative errors: bin k is [edges[k], edges[k+1]). */
@@ -192,6 +194,8 @@ export interface EvaluateResult {
   nonFinite: number;
   /** The predicted class of every image, or 255 where the pass overflowed. */
   predictions: Uint8Array;
+  /** With `{ logits: true }`: image k's logits at [k * outputSize, (k + 1) * outputSize). */
+  logits?: Float32Array;
 }
 
 /** Called after every chunk with the number of images done so far. */

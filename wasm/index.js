@@ -594,7 +594,7 @@ function deepFreeze(o) {
 }
 
 const PREDICT_KEYS = [...SPEC_KEYS, 'plan', 'errors', 'attention'];
-const EVALUATE_KEYS = [...SPEC_KEYS, 'plan', 'signal', 'chunkSize'];
+const EVALUATE_KEYS = [...SPEC_KEYS, 'plan', 'signal', 'chunkSize', 'logits'];
 
 // The multiplier of a model call: the top-level fields and the plan, validated.
 function modelRequest(where, o) {
@@ -704,30 +704,42 @@ class LMulModel {
     const o = checkOptionsObject(where, opts, EVALUATE_KEYS);
     const s = modelRequest(where, o);
     const chunk = o.chunkSize === undefined ? EVAL_CHUNK : checkInteger(where, 'opts.chunkSize', o.chunkSize, 1, 1 << 20);
-    return { s, chunk, signal: checkSignal(where, o.signal), onProgress: checkOnProgress(where, onProgress) };
+    const logits = checkBoolean(where, 'opts.logits', o.logits) === true;
+    return { s, chunk, logits, signal: checkSignal(where, o.signal), onProgress: checkOnProgress(where, onProgress) };
+  }
+
+  // What evaluate and evaluateAsync fill in, image by image.
+  #evalAccumulator(total, logits) {
+    const acc = { correct: 0, nonFinite: 0, predictions: new Uint8Array(total) };
+    if (logits) acc.logits = new Float32Array(total * this.outputSize);
+    return acc;
   }
 
   // Images [start, end): adds to acc.
   #evalChunk(where, images, labels, s, start, end, acc) {
     const handle = this.#live(where);
-    const w = this.#w, per = this.inputSize, n = end - start;
-    w.scratch(n * (per + 2), where, (p) => { // images, labels, predictions
-      w.u8(p, n * per).set(images.subarray(start * per, end * per));
-      w.u8(p + n * per, n).set(labels.subarray(start, end));
-      const r = handle.evaluate(p, p + n * per, n, p + n * (per + 1), s);
+    const w = this.#w, per = this.inputSize, classes = this.outputSize, n = end - start;
+    // [logits (floats first, aligned)] images, labels, predictions
+    const logitBytes = acc.logits ? 4 * n * classes : 0;
+    w.scratch(logitBytes + n * (per + 2), where, (p) => {
+      const q = p + logitBytes;
+      w.u8(q, n * per).set(images.subarray(start * per, end * per));
+      w.u8(q + n * per, n).set(labels.subarray(start, end));
+      const r = handle.evaluate(q, q + n * per, n, q + n * (per + 1), acc.logits ? p : 0, s);
       if (!r) throw w.error(where);
       acc.correct += r.correct;
       acc.nonFinite += r.nonfinite;
-      acc.predictions.set(w.u8(p + n * (per + 1), n), start);
+      acc.predictions.set(w.u8(q + n * (per + 1), n), start);
+      acc.logits?.set(w.f32(p, n * classes), start * classes);
     });
   }
 
   evaluate(images, labels, opts, onProgress) {
     const where = 'model.evaluate';
-    const { s, chunk, signal, onProgress: progress } = this.#evalArgs(where, images, labels, opts, onProgress);
+    const { s, chunk, logits, signal, onProgress: progress } = this.#evalArgs(where, images, labels, opts, onProgress);
     const t0 = performance.now();
     const total = labels.length;
-    const acc = { correct: 0, nonFinite: 0, predictions: new Uint8Array(total) };
+    const acc = this.#evalAccumulator(total, logits);
     throwIfAborted(signal);
     for (let start = 0; start < total; start += chunk) {
       const end = Math.min(total, start + chunk);
@@ -740,13 +752,13 @@ class LMulModel {
 
   async evaluateAsync(images, labels, opts, onProgress) {
     const where = 'model.evaluateAsync';
-    const { s, chunk, signal, onProgress: progress } = this.#evalArgs(where, images, labels, opts, onProgress);
+    const { s, chunk, logits, signal, onProgress: progress } = this.#evalArgs(where, images, labels, opts, onProgress);
     // Copies, so callers may reuse their arrays while this runs.
     images = images.slice();
     labels = labels.slice();
     const t0 = performance.now();
     const total = labels.length;
-    const acc = { correct: 0, nonFinite: 0, predictions: new Uint8Array(total) };
+    const acc = this.#evalAccumulator(total, logits);
     const tick = ticker();
     try {
       throwIfAborted(signal);
@@ -776,7 +788,7 @@ class LMulModel {
 if (typeof Symbol.dispose === 'symbol') LMulModel.prototype[Symbol.dispose] = LMulModel.prototype.dispose;
 
 function result(acc, total, t0) {
-  return {
+  const r = {
     accuracy: total ? acc.correct / total : 0,
     correct: acc.correct,
     total,
@@ -784,6 +796,8 @@ function result(acc, total, t0) {
     ms: performance.now() - t0,
     predictions: acc.predictions,
   };
+  if (acc.logits) r.logits = acc.logits;
+  return r;
 }
 
 // Yields to the event loop (a macrotask, so timers, messages and UI events run) without the

@@ -115,13 +115,13 @@ export function baseEntryOf(metadata, entries) {
   return entries.find((e) => e.file === file && !e.bytes) ?? null;
 }
 
-// Throws unless the network maps 28x28 pixels to 10 classes.
+// Throws unless the network maps 28x28 pixels to 10 classes (the error has wrongShape: true).
 export function checkShape(layers, name) {
   const inputs = layers[0], outputs = layers[layers.length - 1];
   const wrong = [];
   if (inputs !== 784) wrong.push(`${inputs} inputs where the demo needs 784 (28×28 pixels)`);
   if (outputs !== 10) wrong.push(`${outputs} outputs where the demo needs 10 (one per digit)`);
-  if (wrong.length) throw new Error(`${name} has ${wrong.join(' and ')} (layers [${layers.join(', ')}])`);
+  if (wrong.length) throw Object.assign(new Error(`${name} has ${wrong.join(' and ')} (layers [${layers.join(', ')}])`), { wrongShape: true });
 }
 
 // The entries of one element and the bytes of each, fetched once (a failed fetch is retried).

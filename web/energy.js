@@ -12,20 +12,27 @@ export const PJ = { fp32Mul: 3.7, fp32Add: 0.9, int32Add: 0.1 };
 export function energyPerInference(layers) {
   let macs = 0;
   for (let k = 0; k + 1 < layers.length; ++k) macs += layers[k] * layers[k + 1];
+  return energyOfProducts(macs);
+}
+
+// n multiply-adds (any network: model.describe()'s products summed) -> the same figures.
+function energyOfProducts(macs) {
   const exactPJ = macs * (PJ.fp32Mul + PJ.fp32Add);
   const lmulPJ = macs * (PJ.int32Add + PJ.fp32Add);
   return { macs, exactPJ, lmulPJ, ratio: exactPJ / lmulPJ, mulRatio: PJ.fp32Mul / PJ.int32Add };
 }
 
-// The texts of the demo's energy card for a network of these layer widths.
-export function energyTexts(layers) {
-  const e = energyPerInference(layers);
+// The texts of the demo's energy card for an MLP of these layer widths, or, given `products`
+// (model.describe()'s products summed: a transformer's attention products included), any network.
+export function energyTexts(layers, products = null) {
+  const e = products === null ? energyPerInference(layers) : energyOfProducts(products);
   const nJ = (pj) => `${(pj / 1000).toFixed(1)} nJ`;
   return {
     exact: nJ(e.exactPJ),
     lmul: `${nJ(e.lmulPJ)} (${e.ratio.toFixed(1)}× less)`,
     formula:
-      `multiply-adds N = Σ in·out over layers [${layers.join(', ')}] = ${e.macs.toLocaleString('en-US')}\n` +
+      (products === null ? `multiply-adds N = Σ in·out over layers [${layers.join(', ')}]` : 'multiply-adds N = products of every layer (model.describe())') +
+      ` = ${e.macs.toLocaleString('en-US')}\n` +
       `exact = N × (${PJ.fp32Mul} pJ fp32 mul + ${PJ.fp32Add} pJ fp32 add) = ${nJ(e.exactPJ)}\n` +
       `L-Mul = N × (${PJ.int32Add} pJ int32 add + ${PJ.fp32Add} pJ fp32 add) = ${nJ(e.lmulPJ)}\n` +
       `multiplications alone: ${PJ.fp32Mul} / ${PJ.int32Add} = ${e.mulRatio.toFixed(0)}× less energy`,

@@ -38,8 +38,28 @@ export interface MountDemoOptions {
   globalShortcuts?: boolean;
   /** one folder holding a copy of the package's files (dist/, models/, wasm/, web/), for esbuild and copied deployments */
   assetsBase?: string;
+  /** keep the state (model, plan, E, M, variant, rounding, input) in the page's URL fragment and offer "Copy link" */
+  urlState?: boolean;
   /** an lmul-wasm instance to use (the page's own, so the .wasm is fetched once) */
   lm?: LMul;
+}
+
+/** Which layers use the approximate multiplier of the Float and L-Mul columns (the others are exact). */
+export interface DemoPlan {
+  /** the exact layers, as indices of model.describe() (empty: the approximate multiplier everywhere) */
+  exact: number[];
+  /** the L-Mul column's plan in the CLI's grammar (`lmul eval --plan`), e.g. 'lmul:E8M3:nearest,fc1=exact' */
+  text: string;
+}
+
+/** what findDisagreements() resolves to */
+export interface FindOutcome {
+  /** from the start of the scan to the list on screen */
+  seconds: number;
+  /** the longest of the workers' passes over the test set (exact, L-Mul), in milliseconds */
+  scanMs: number;
+  /** test images whose L-Mul prediction differs from exact */
+  flips: number;
 }
 
 export interface SweepOutcome {
@@ -65,6 +85,7 @@ export interface DemoPredictDetail extends DemoPredictions {
 /** detail of the `lmul-change` event, dispatched when the settings or the model change */
 export interface DemoChangeDetail {
   settings: DemoSettings;
+  plan: DemoPlan;
   model: {
     id: string;
     name: string;
@@ -95,6 +116,8 @@ export declare class LMulDigitDemo extends HTMLElement {
   globalShortcuts: boolean;
   /** attribute assets-base */
   assetsBase: string | null;
+  /** attribute url-state */
+  urlState: boolean;
   /** the lmul-wasm instance in use; set one to share it (not an attribute) */
   lm: LMul | null;
   /** the last 28x28 network input (row-major, [0, 1]), or null when the pad is empty */
@@ -102,10 +125,14 @@ export declare class LMulDigitDemo extends HTMLElement {
   /** the last predictions, or null (empty pad, or the last predict failed) */
   readonly predictions: DemoPredictions | null;
   readonly settings: DemoSettings;
+  /** the plan: which layers multiply exactly */
+  readonly plan: DemoPlan;
   clear(): void;
   undo(): boolean;
   /** puts MNIST test image `index` (0..9999) on the pad */
   showTestImage(index: number): Promise<{ index: number; label: number }>;
+  /** puts a random MNIST test image on the pad; with a label 0..9, a random image of that digit */
+  showRandomTestImage(label?: number | null): Promise<{ index: number; label: number }>;
   /**
    * runs the test-set sweep on the first n test images (default 10000); for a fine-tune whose
    * base model is in the menu it also sweeps the base. Resolves to null when a sweep is already
@@ -114,6 +141,11 @@ export declare class LMulDigitDemo extends HTMLElement {
   runSweep(n?: number): Promise<SweepOutcome | null>;
   /** stops a running sweep after its current chunk; runSweep then resolves with cancelled: true */
   cancelSweep(): void;
+  /**
+   * scans all test images for those where L-Mul (current model, plan and settings) disagrees with
+   * exact, and lists them ("Find disagreements"); resolves to null when a newer scan took over
+   */
+  findDisagreements(): Promise<FindOutcome | null>;
   /** the lmul-wasm instance's memory diagnostics (lm.memory()), null while not started */
   memory(): { heapBytes: number; mallocBytes: number; liveModels: number } | null;
   /**

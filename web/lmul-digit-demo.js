@@ -7,11 +7,14 @@
 //
 // This file is the element: its lifecycle (what connectedCallback acquires, disconnectedCallback
 // releases), attributes and properties, events, and the wiring between the parts, which live in
-// template.js + styles.js (markup, ::parts, styles), catalogue.js + models.js + model-view.js
-// (the model menu and fine-tunes), prediction-view.js (columns, histograms, logits), sweep-controller.js + sweep.js +
-// sweep-worker.js (the test-set sweep), charts.js, drawing.js (the pad), file-drop.js,
-// presets.js, energy.js, mnist.js and assets.js. Reference: the README's "The demo element";
-// types: lmul-digit-demo.d.ts.
+// template.js + styles.js (markup, ::parts, help, styles), catalogue.js + models.js +
+// model-view.js (the model menu and fine-tunes), prediction-view.js (columns, histograms,
+// logits), plan.js + layers-view.js (the plan editor and per-layer errors), finder.js +
+// finder-view.js (the disagreement finder), sweep-controller.js + sweep.js + sweep-worker.js
+// (the test-set sweep), charts.js + svg-chart.js + export.js (charts and downloads),
+// url-state.js + share.js (the state in the URL), file-kind.js (what a bad file is),
+// drawing.js (the pad), file-drop.js, presets.js, energy.js, mnist.js and assets.js.
+// Reference: the README's "The demo element"; types: lmul-digit-demo.d.ts.
 import { createLMul } from '../wasm/index.js';
 import { DrawingPad, RASTER_SIZE } from './drawing.js';
 import { loadMnist, MNIST_URL } from './mnist.js';
@@ -20,10 +23,19 @@ import { assetsBaseUrl, assetUrl } from './assets.js';
 import { Catalogue, METHOD_OF_VARIANT, packageDefaultEntry } from './catalogue.js';
 import { renderMenu, renderModelNote } from './model-view.js';
 import { PredictionView, summary } from './prediction-view.js';
+import { AttentionView } from './attention-view.js';
 import { SweepController } from './sweep-controller.js';
+import { LayersView } from './layers-view.js';
+import { FinderView } from './finder-view.js';
+import { ShareController } from './share.js';
+import { Downloads, slug } from './export.js';
+import { approxFromExact, exactIndices, planOption, planText, everywhere } from './plan.js';
+import { decodeState } from './url-state.js';
+import { explainModelFailure } from './file-kind.js';
 import { acceptFileDrops } from './file-drop.js';
 import { PRESETS, presetFor } from './presets.js';
-import { renderTemplate } from './template.js';
+import { renderTemplate, wireHelp } from './template.js';
+import { Warmup } from './warmup.js';
 
 export { PRESETS, presetFor };
 
@@ -63,14 +75,23 @@ function checkInt(name, v, lo, hi) {
 
 class LMulDigitDemo extends HTMLElement {
   static get observedAttributes() {
-    return ['m', 'e', 'model', 'models', 'compact', 'theme', 'global-shortcuts', 'assets-base'];
+    return ['m', 'e', 'model', 'models', 'compact', 'theme', 'global-shortcuts', 'assets-base', 'url-state'];
   }
 
   #refs;
   #pad;
   #view;
   #sweep;
+  #layers;
+  #finder;
+  #share;
+  #downloads;
+  #warm;
+  #attention;
+  #engaged = false; // someone pointed at or used the element: warming up is worth its work
   #settings = { M: 3, E: 8, rounding: 'nearest', variant: 'adder' };
+  #approx = []; // per layer of the model: does it use the approximate multiplier (the plan)
+  #customPreset = false; // "Custom E and M" chosen: the preset menu says so until another is
   #lmGiven = null; // an instance from the embedding page (the lm property)
   #lm = null; // the instance in use while connected
   #base = null; // the assets base URL while connected
@@ -87,6 +108,7 @@ class LMulDigitDemo extends HTMLElement {
   #ready = deferred();
   #raf = 0;
   #announceTimer = 0;
+  #picking = false; // a test image is being fetched
   #schemeQuery = null;
   #onScheme = () => this.#retheme();
   #onDocKey = (e) => this.#onKey(e);
@@ -95,27 +117,47 @@ class LMulDigitDemo extends HTMLElement {
     super();
     const shadow = this.attachShadow({ mode: 'open' });
     const r = (this.#refs = renderTemplate(shadow));
+    wireHelp(shadow);
+    this.#downloads = new Downloads(r.root);
     this.#view = new PredictionView(r, this);
-    this.#sweep = new SweepController(r, this);
+    this.#attention = new AttentionView(r, this);
+    this.#sweep = new SweepController(r, this, this.#downloads);
+    this.#layers = new LayersView(r, { onChange: (approx) => this.#setPlan(approx) });
+    this.#finder = new FinderView(r, this, {
+      onPick: (index) => this.showTestImage(index),
+      request: () => this.#scanRequest(),
+    });
+    this.#share = new ShareController(r, { state: () => this.#urlState() });
+    this.#warm = new Warmup();
     this.#pad = new DrawingPad(r.canvas, { colors: () => this.#inkColors() });
     this.#pad.addEventListener('change', (e) => {
       this.#schedule();
-      if (e.detail.final) this.#scheduleAnnounce();
+      if (e.detail.final) {
+        this.#scheduleAnnounce();
+        this.#share.changed();
+      }
     });
     this.#syncControls();
 
     r.m.addEventListener('input', () => this.#setFormat(this.#settings.E, Number(r.m.value)));
     r.e.addEventListener('change', () => this.#setFormat(Number(r.e.value), this.#settings.M));
+    // Choosing a preset changes E and M only; "Custom" keeps them (E and M are set with their
+    // own controls) and focus stays on the menu, so arrowing through it never lands elsewhere.
     r.preset.addEventListener('change', () => {
       const p = PRESETS[r.preset.value];
+      this.#customPreset = p.E === undefined;
       if (p.E !== undefined) this.#setFormat(p.E, p.M ?? this.#settings.M);
-      else r.e.focus();
+      else this.#syncControls();
     });
     for (const radio of shadow.querySelectorAll('input[name="variant"], input[name="rounding"]'))
       radio.addEventListener('change', () => this.#setArithmetic({ [radio.name]: radio.value }));
     r.clear.addEventListener('click', () => this.clear());
     r.undo.addEventListener('click', () => this.undo());
-    r.random.addEventListener('click', () => this.#randomDigit());
+    r.random.addEventListener('click', () => this.#pickTestImage(() => this.showRandomTestImage(r.randomLabel.value === '' ? null : Number(r.randomLabel.value))));
+    r.indexForm.addEventListener('submit', (e) => {
+      e.preventDefault();
+      this.#pickTestImage(() => this.showTestImage(Number(r.testIndex.value)));
+    });
     r.model.addEventListener('change', () => this.#choose(r.model.value));
     // Both notes about a fine-tune may offer "Back to its tuned setting".
     for (const note of [r.modelNote, r.sweepCompare])
@@ -136,15 +178,28 @@ class LMulDigitDemo extends HTMLElement {
     // A person who clicks is told first when the sweep would take long; runSweep() just runs.
     r.sweepStart.addEventListener('click', () => this.#runSweep(Number(r.sweepN.value), true).catch(() => {})); // shown in the section
     r.sweepCancel.addEventListener('click', () => this.#sweep.cancel());
+    r.root.addEventListener('click', (e) => {
+      const b = e.target.closest?.('button[data-export]');
+      if (b) this.#exportChart(b.dataset.chart, b.dataset.export).catch((err) => this.#showError(`Could not export the chart: ${err.message ?? err}`));
+    });
     shadow.addEventListener('keydown', (e) => {
       if (!this.globalShortcuts) this.#onKey(e);
     });
+    // Warming up every M is seconds of main-thread work in idle slices (long tasks on a slow
+    // phone): it waits until someone reaches for the element, so a page that is only looked at
+    // loads quietly.
+    const engage = () => {
+      if (this.#engaged) return;
+      this.#engaged = true;
+      this.#warmUp();
+    };
+    for (const type of ['pointerover', 'pointerdown', 'focusin', 'keydown']) shadow.addEventListener(type, engage, { passive: true });
   }
 
   // ---- lifecycle -------------------------------------------------------------------------
   connectedCallback() {
     // Properties set before the element was defined shadow the accessors: route them through.
-    for (const name of ['m', 'e', 'model', 'models', 'compact', 'theme', 'globalShortcuts', 'assetsBase', 'lm'])
+    for (const name of ['m', 'e', 'model', 'models', 'compact', 'theme', 'globalShortcuts', 'assetsBase', 'urlState', 'lm'])
       if (Object.hasOwn(this, name)) {
         const v = this[name];
         delete this[name];
@@ -167,6 +222,7 @@ class LMulDigitDemo extends HTMLElement {
     this.#pad.connect();
     this.#view.connect();
     this.#sweep.connect();
+    this.#share.enable(this.urlState);
     this.#schemeQuery = matchMedia('(prefers-color-scheme: dark)');
     this.#schemeQuery.addEventListener('change', this.#onScheme);
     if (this.globalShortcuts) document.addEventListener('keydown', this.#onDocKey);
@@ -186,9 +242,13 @@ class LMulDigitDemo extends HTMLElement {
     this.#raf = 0;
     clearTimeout(this.#announceTimer);
     this.#announceTimer = 0;
+    this.#warm.stop();
     this.#pad.disconnect();
     this.#view.disconnect();
     this.#sweep.disconnect();
+    this.#finder.disconnect();
+    this.#share.disconnect();
+    this.#downloads.release();
     this.#model?.handle.dispose();
     this.#model = null;
     this.#lm = null;
@@ -219,6 +279,9 @@ class LMulDigitDemo extends HTMLElement {
       if (this.#lm && this.#catalogue && value !== null && value !== this.#model?.entry.id) this.#choose(value);
     } else if (name === 'models' || name === 'assets-base') {
       this.#restart();
+    } else if (name === 'url-state') {
+      if (this.#connected) this.#share.enable(value !== null);
+      if (value !== null) this.#share.changed();
     }
   }
 
@@ -230,19 +293,25 @@ class LMulDigitDemo extends HTMLElement {
     this.#refs.status.textContent = 'Loading the WebAssembly module…';
     this.#base = assetsBaseUrl(this.getAttribute('assets-base'));
     this.#sweep.setAssetsBase(this.#base);
+    this.#finder.setAssetsBase(this.#base);
+    const list = this.getAttribute('models');
+    const shared = this.urlState && !this.#started ? decodeState(location.hash) : null;
+    // The model list and the first model's bytes load while the module compiles.
+    const catalogueLoading = Catalogue.load({ listUrl: list ? new URL(list, document.baseURI) : null, base: this.#base });
+    const wanted = (!this.#started && shared?.model) || this.getAttribute('model');
+    catalogueLoading.then((c) => c.bytes((wanted && c.find(wanted)) ?? c.defaultEntry).catch(() => {}), () => {});
     const lm = this.#lmGiven ?? (await sharedLMul(this.#base));
     if (!current()) return false;
     this.#lm = lm;
-    const list = this.getAttribute('models');
-    const catalogue = await Catalogue.load({ listUrl: list ? new URL(list, document.baseURI) : null, base: this.#base });
+    const catalogue = await catalogueLoading;
     if (!current()) return false;
     if (this.#fileEntry) catalogue.addFile(this.#fileEntry);
     this.#catalogue = catalogue;
     this.#renderMenu();
 
-    const wanted = this.getAttribute('model');
     const first = (wanted && catalogue.find(wanted)) ?? catalogue.defaultEntry;
-    const tune = !this.#started && !this.#explicitFormat;
+    const sharedSettings = shared && ['E', 'M', 'variant', 'rounding'].some((k) => shared[k] !== undefined);
+    const tune = !this.#started && !this.#explicitFormat && !sharedSettings;
     const notes = wanted && !catalogue.find(wanted) ? [`There is no model “${wanted}” in the model list.`] : [];
     // The page must keep working: the list's default model, then the package's own (unless one
     // of them is the very file that failed).
@@ -263,12 +332,34 @@ class LMulDigitDemo extends HTMLElement {
     }
     if (!ok) throw new Error(notes.join(' '));
     if (notes.length) notes.push(`Showing “${this.#model.entry.name}”.`);
+    if (shared) notes.push(...this.#restore(shared));
     if (catalogue.problem) notes.push(catalogue.problem);
     this.#showError(notes.join(' '));
     this.#refs.status.hidden = true;
     this.#started = true;
     this.#schedule();
+    this.#warmUp();
     return true;
+  }
+
+  // A link's state (url-state.js) on the running element; returns notes on what it could not use.
+  #restore(shared) {
+    const notes = [];
+    if (shared.problems.length) notes.push(`The link's ${shared.problems.join(', ')} could not be used.`);
+    const s = this.#settings;
+    this.#setArithmetic({ variant: shared.variant ?? s.variant, rounding: shared.rounding ?? s.rounding });
+    this.#setFormat(shared.E ?? s.E, shared.M ?? s.M);
+    if (shared.exact) {
+      const approx = approxFromExact(this.#model.handle.describe(), shared.exact);
+      if (approx) this.#setPlan(approx, { fromLink: true });
+      else notes.push(`The link's plan names layers this model does not have (exact=${shared.exact.join(',')}).`);
+    }
+    if (shared.image !== undefined) {
+      this.showTestImage(shared.image).catch((err) => this.#showError(`The link's test image could not be shown: ${err.message ?? err}`));
+    } else if (shared.input) {
+      this.#pad.setImage(shared.input.map((v) => Math.round(v * 255)), { input: shared.input });
+    }
+    return notes;
   }
 
   #settle(ok, reason) {
@@ -334,6 +425,12 @@ class LMulDigitDemo extends HTMLElement {
   set globalShortcuts(v) {
     this.toggleAttribute('global-shortcuts', Boolean(v));
   }
+  get urlState() {
+    return this.hasAttribute('url-state');
+  }
+  set urlState(v) {
+    this.toggleAttribute('url-state', Boolean(v));
+  }
   get theme() {
     const t = this.getAttribute('theme');
     return t === 'light' || t === 'dark' ? t : null;
@@ -372,6 +469,11 @@ class LMulDigitDemo extends HTMLElement {
   get settings() {
     return { ...this.#settings };
   }
+  /** The plan: the layers (describe() indices) that multiply exactly, and the L-Mul column's plan as text. */
+  get plan() {
+    const layers = this.#model?.handle.describe() ?? [];
+    return { exact: exactIndices(this.#approx), text: planText(layers, this.#approx, this.#spec('lmul')) };
+  }
 
   // ---- methods ---------------------------------------------------------------------------
   clear() {
@@ -383,8 +485,15 @@ class LMulDigitDemo extends HTMLElement {
   async showTestImage(index) {
     const d = await this.#testSet();
     const i = clampInt(index, 0, d.n - 1, 0);
-    this.#pad.setImage(d.images.subarray(i * 784, (i + 1) * 784), { index: i, label: d.labels[i] });
+    this.#pad.setImage(d.image(i), { index: i, label: d.labels[i] });
     return { index: i, label: d.labels[i] };
+  }
+  // A random test image, of one digit when label is 0..9.
+  async showRandomTestImage(label = null) {
+    if (label !== null) checkInt('showRandomTestImage: label', label, 0, 9);
+    const d = await this.#testSet();
+    const pool = label === null ? null : d.labels.reduce((out, l, i) => (l === label ? (out.push(i), out) : out), []);
+    return this.showTestImage(pool ? pool[Math.floor(Math.random() * pool.length)] : Math.floor(Math.random() * d.n));
   }
   async runSweep(n = 10000) {
     return this.#runSweep(n, false);
@@ -396,6 +505,7 @@ class LMulDigitDemo extends HTMLElement {
       n: clampInt(n, 1, 10000, 10000),
       settings: this.settings,
       model: this.#model,
+      plan: { option: this.#planOption(), text: this.plan.text },
       baseBytes: (entry) => this.#catalogue.bytes(entry),
       dataset: () => this.#testSet(),
       confirmLong,
@@ -403,6 +513,12 @@ class LMulDigitDemo extends HTMLElement {
   }
   cancelSweep() {
     this.#sweep.cancel();
+  }
+  // Scans the test set for disagreements (the "Find disagreements" button): resolves to
+  // { seconds, scanMs, flips }, or null when a newer scan took over.
+  async findDisagreements() {
+    await this.ready;
+    return this.#finder.scan();
   }
   /** The lmul-wasm instance's memory diagnostics (lm.memory()), null while not started. */
   memory() {
@@ -459,10 +575,10 @@ class LMulDigitDemo extends HTMLElement {
 
   async #loadFile(file) {
     const selection = ++this.#selection, run = this.#run;
+    let bytes = null;
     try {
-      if (!/\.safetensors$/i.test(file.name))
-        throw new Error(`not a model: expected a .safetensors file (an MLP with 784 inputs and 10 outputs)${file.type ? `, got ${file.type}` : ''}`);
-      const entry = Catalogue.fileEntry(file, new Uint8Array(await file.arrayBuffer()));
+      bytes = new Uint8Array(await file.arrayBuffer());
+      const entry = Catalogue.fileEntry(file, bytes);
       const model = await this.#catalogue.open(this.#lm, entry);
       if (selection !== this.#selection || run !== this.#run) {
         model.handle.dispose();
@@ -474,7 +590,9 @@ class LMulDigitDemo extends HTMLElement {
       this.#showError('');
       return true;
     } catch (err) {
-      this.#showError(`Could not load ${file.name}: ${err.message ?? err}. The previous model stays active.`);
+      // English first (what the file is), the technical reason below it.
+      const { summary, detail } = bytes ? explainModelFailure(bytes, err) : { summary: 'The file could not be read.', detail: err.message ?? String(err) };
+      this.#showError(`Could not load ${file.name}. ${summary} The previous model stays active.`, `Technical reason: ${detail}`);
       this.#showCurrent();
       return false;
     }
@@ -484,9 +602,17 @@ class LMulDigitDemo extends HTMLElement {
     const old = this.#model;
     this.#model = model;
     if (old && old.handle !== model.handle) old.handle.dispose();
-    if (old && old.entry !== model.entry) this.#sweep.reset(); // its numbers were another model's
+    if (old && old.entry !== model.entry) {
+      this.#sweep.reset(); // its numbers were another model's
+      this.#finder.reset();
+    }
+    const layers = model.handle.describe();
+    this.#layers.setLayers(layers);
+    this.#approx = everywhere(layers);
     this.#showCurrent();
-    const energy = energyTexts(Array.from(model.handle.layers));
+    const energy = model.handle.metadata?.arch === 'vit'
+      ? energyTexts([], layers.reduce((sum, l) => sum + l.products, 0))
+      : energyTexts(Array.from(model.handle.layers));
     this.#refs.energyExact.textContent = energy.exact;
     this.#refs.energyLmul.textContent = energy.lmul;
     this.#refs.energyFormula.textContent = energy.formula;
@@ -513,9 +639,13 @@ class LMulDigitDemo extends HTMLElement {
     renderModelNote(this.#refs.modelNote, this.#model, this.#settings);
   }
 
-  #showError(message) {
-    this.#refs.error.textContent = message;
-    this.#refs.error.hidden = !message;
+  // A message (or '' to clear), and optionally the technical detail under it.
+  #showError(message, detail = '') {
+    const r = this.#refs;
+    r.errorSummary.textContent = message;
+    r.errorDetail.textContent = detail;
+    r.errorDetail.hidden = !detail;
+    r.error.hidden = !message;
   }
 
   // ---- settings --------------------------------------------------------------------------
@@ -540,6 +670,16 @@ class LMulDigitDemo extends HTMLElement {
     Object.assign(s, change);
     this.#syncControls();
     this.#changed();
+    this.#warmUp(); // the plans of every M for the new multiplier
+  }
+
+  // The plan's flags changed (the editor, or a link).
+  #setPlan(approx, { fromLink = false } = {}) {
+    this.#approx = approx.slice();
+    if (fromLink) this.#layers.setApprox(approx);
+    this.#syncControls();
+    this.#changed();
+    this.#warmUp();
   }
 
   #reflect(attr, value) {
@@ -552,24 +692,73 @@ class LMulDigitDemo extends HTMLElement {
     r.m.setAttribute('aria-valuetext', `${s.M} mantissa bits (${fmt})`);
     r.mOut.value = fmt;
     r.e.value = String(s.E);
-    r.preset.value = presetFor(s.E, s.M);
+    r.preset.value = this.#customPreset ? 'custom' : presetFor(s.E, s.M);
     for (const radio of r.root.querySelectorAll('input[name="variant"], input[name="rounding"]')) radio.checked = radio.value === s[radio.name];
     this.#view.label(s);
     if (this.#model) this.#renderModelNote();
   }
 
-  // Settings or model changed: predict again, tell screen readers and listeners.
+  // Settings, plan or model changed: predict again, tell screen readers, listeners and the URL;
+  // a disagreement list on screen is redone.
   #changed() {
     this.#schedule();
     this.#scheduleAnnounce();
     if (!this.#model) return;
+    this.#layers.describe(this.#spec('lmul'));
+    this.#share.changed();
+    this.#finder.changed();
     const { entry, handle, tuned } = this.#model;
-    this.#emit('lmul-change', { settings: this.settings, model: { id: entry.id, name: entry.name, layers: Array.from(handle.layers), tuned } });
+    this.#emit('lmul-change', { settings: this.settings, plan: this.plan, model: { id: entry.id, name: entry.name, layers: Array.from(handle.layers), tuned } });
   }
 
-  #opts(method) {
+  // The multiplier of a column: { method, M, E, rounding } ('lmul' is the chosen L-Mul variant).
+  #spec(method) {
     const s = this.#settings;
     return { method: method === 'lmul' ? METHOD_OF_VARIANT[s.variant] : method, M: s.M, E: s.E, rounding: s.rounding };
+  }
+  #planOption() {
+    return planOption(this.#model?.handle.describe() ?? [], this.#approx);
+  }
+  // model.predict / evaluate options of a column, the plan included.
+  #opts(method) {
+    const plan = method === 'exact' ? undefined : this.#planOption();
+    return plan ? { ...this.#spec(method), plan } : this.#spec(method);
+  }
+
+  // What the disagreement finder scans: exact against the L-Mul column, as now.
+  #scanRequest() {
+    const s = this.#settings;
+    return {
+      model: this.#model,
+      dataset: () => this.#testSet(),
+      opts: { exact: this.#spec('exact'), approx: this.#opts('lmul') },
+      label: `L-Mul ${s.variant} E${s.E}M${s.M}, ${s.rounding}, plan ${this.plan.text}`,
+    };
+  }
+
+  // The state a link restores (url-state.js), null before a model is there.
+  #urlState() {
+    if (!this.#model || !this.#started) return null;
+    const s = this.#settings, sole = this.#pad.soleImage;
+    return {
+      model: this.#model.entry.bytes ? null : this.#model.entry.id, // a file of the user's own cannot travel in a link
+      E: s.E, M: s.M, variant: s.variant, rounding: s.rounding,
+      exact: exactIndices(this.#approx),
+      image: sole?.index ?? null,
+      input: sole?.index === undefined ? this.#input : null,
+    };
+  }
+
+  // Prepares the model for every M under the current multiplier and plan while the browser is
+  // idle (the nearest M first), so that moving the slider later predicts within a frame.
+  #warmUp() {
+    if (!this.#model || !this.#started || !this.#engaged) return;
+    const handle = this.#model.handle, plan = this.#planOption(), now = this.#settings.M;
+    const jobs = [];
+    const Ms = Array.from({ length: 23 }, (_, k) => k + 1).sort((a, b) => Math.abs(a - now) - Math.abs(b - now) || a - b);
+    for (const M of Ms)
+      for (const method of ['float', 'lmul']) jobs.push({ ...this.#spec(method), M, ...(plan ? { plan } : {}), errors: false });
+    this.#warm.start(handle, jobs);
   }
 
   // ---- drawing -> predictions ------------------------------------------------------------
@@ -582,17 +771,17 @@ class LMulDigitDemo extends HTMLElement {
 
   #update() {
     const r = this.#refs, pad = this.#pad;
-    r.undo.disabled = !pad.canUndo;
+    r.undo.setAttribute('aria-disabled', String(!pad.canUndo));
     r.hint.hidden = !pad.isEmpty;
     const sole = pad.soleImage;
-    r.previewCaption.textContent = sole
-      ? `MNIST test image #${sole.index}, label ${sole.label} (used as is).`
+    r.previewCaption.textContent = sole?.index !== undefined ? `MNIST test image #${sole.index}, label ${sole.label} (used as is).`
+      : sole ? 'A drawing from a link: its 28×28 network input, exactly as it was shared.'
       : 'Network input, 28×28: cropped, fit to 20×20, centered by mass, like MNIST.';
     if (!this.#lm || !this.#model) return;
     this.#predictions = null;
     let input;
     try {
-      input = pad.isEmpty ? null : sole ? Float32Array.from(sole.pixels, (p) => p / 255) : this.#lm.preprocess(pad.rasterize(), RASTER_SIZE, RASTER_SIZE);
+      input = pad.isEmpty ? null : sole ? (sole.input ?? Float32Array.from(sole.pixels, (p) => p / 255)) : this.#lm.preprocess(pad.rasterize(), RASTER_SIZE, RASTER_SIZE);
       if (input && !input.some((v) => v > 0)) input = null;
     } catch (err) {
       this.#view.showError(`Preprocessing failed: ${err.message ?? err}`);
@@ -600,21 +789,30 @@ class LMulDigitDemo extends HTMLElement {
     }
     this.#input = input;
     this.#view.drawInput(input, this.#inkColors());
-    if (!input) return this.#view.showBlank();
+    if (!input) {
+      this.#layers.showErrors(null);
+      this.#attention.show(null, null, null);
+      return this.#view.showBlank();
+    }
     let predictions;
     try {
       const model = this.#model.handle;
+      const attention = model.metadata?.arch === 'vit'; // the class token's attention maps, exact and L-Mul
       predictions = {
-        exact: model.predict(input, { ...this.#opts('exact'), errors: false }), // exact vs exact: no errors
+        exact: model.predict(input, { ...this.#opts('exact'), errors: false, attention }), // exact vs exact: no errors
         float: model.predict(input, this.#opts('float')),
-        lmul: model.predict(input, this.#opts('lmul')),
+        lmul: model.predict(input, { ...this.#opts('lmul'), attention }),
       };
     } catch (err) {
       this.#view.showError(`No prediction at E${this.#settings.E}M${this.#settings.M}: ${err.message ?? err}`);
+      this.#layers.showErrors(null);
+      this.#attention.show(null, null, null);
       return;
     }
     this.#predictions = predictions;
     this.#view.show(predictions);
+    this.#attention.show(input, predictions.exact.attention, predictions.lmul.attention);
+    this.#layers.showErrors(predictions);
     this.#emit('lmul-predict', { input: Float32Array.from(input), ...predictions, settings: this.settings });
   }
 
@@ -635,20 +833,34 @@ class LMulDigitDemo extends HTMLElement {
     return loadMnist(assetUrl(this.#base, 'web/data/mnist-t10k.bin', MNIST_URL));
   }
 
-  async #randomDigit() {
+  // A test image asked for by a button: one at a time, and the button keeps focus (it is marked
+  // busy, not disabled, so focus never falls to the page).
+  async #pickTestImage(show) {
+    if (this.#picking) return;
     const btn = this.#refs.random;
-    btn.disabled = true;
-    const label = btn.textContent;
-    btn.textContent = 'Loading test images…';
+    this.#picking = true;
+    btn.setAttribute('aria-disabled', 'true');
     try {
-      const d = await this.#testSet();
-      await this.showTestImage(Math.floor(Math.random() * d.n));
+      await show();
     } catch (err) {
       this.#showError(`Could not load the MNIST test images: ${err.message ?? err}`);
     } finally {
-      btn.textContent = label;
-      btn.disabled = false;
+      this.#picking = false;
+      btn.removeAttribute('aria-disabled');
     }
+  }
+
+  // ---- exports ---------------------------------------------------------------------------
+  async #exportChart(name, kind) {
+    const chart = name === 'sweep' ? this.#sweep.chart : this.#view.chart(name);
+    if (!chart) return;
+    const title = { 'hist-float': 'Float: relative error of every product', 'hist-lmul': 'L-Mul: relative error of every product',
+      logits: 'Logit difference to exact, per class', sweep: 'Test-set accuracy against M' }[name];
+    const s = this.#settings;
+    const full = `${title} — ${this.#model?.entry.name ?? ''}, E${s.E}M${s.M}, ${s.variant}, ${s.rounding}`;
+    const file = `lmul-${name}-${slug(this.#model?.entry.name ?? 'model')}-E${s.E}M${s.M}`;
+    if (kind === 'png') this.#downloads.save(`${file}.png`, await chart.png(full));
+    else this.#downloads.save(`${file}.svg`, new Blob([await chart.svg(full)], { type: 'image/svg+xml' }));
   }
 
   // ---- looks and keys --------------------------------------------------------------------
@@ -661,7 +873,9 @@ class LMulDigitDemo extends HTMLElement {
     if (!this.#connected) return;
     this.#pad.render();
     this.#view.retheme();
+    this.#attention.retheme();
     this.#sweep.retheme();
+    this.#finder.retheme();
     this.#view.drawInput(this.#input, this.#inkColors());
   }
 
@@ -676,8 +890,8 @@ class LMulDigitDemo extends HTMLElement {
 if (!customElements.get(TAG)) customElements.define(TAG, LMulDigitDemo);
 
 // Creates a <lmul-digit-demo> inside `element` and returns it.
-// options: { m, e, model, models, compact, theme, globalShortcuts, assetsBase, lm }
-const MOUNT_OPTIONS = ['m', 'e', 'model', 'models', 'compact', 'theme', 'globalShortcuts', 'assetsBase', 'lm'];
+// options: { m, e, model, models, compact, theme, globalShortcuts, assetsBase, urlState, lm }
+const MOUNT_OPTIONS = ['m', 'e', 'model', 'models', 'compact', 'theme', 'globalShortcuts', 'assetsBase', 'urlState', 'lm'];
 export function mountDemo(element, options = {}) {
   if (!element || typeof element.appendChild !== 'function') throw new TypeError('mountDemo: element must be a DOM element');
   if (options === null || typeof options !== 'object') throw new TypeError(`mountDemo: options must be an object, got ${options === null ? 'null' : typeof options}`);

@@ -13,6 +13,8 @@ export const MODELS = Object.freeze([
     file: 'mlp-784-128-10.safetensors', url: new URL('../models/mlp-784-128-10.safetensors', import.meta.url) },
   { id: 'deep', name: 'Deeper MLP 784-128×4-10', group: EXACT,
     file: 'mlp-784-128-128-128-128-10.safetensors', url: new URL('../models/mlp-784-128-128-128-128-10.safetensors', import.meta.url) },
+  { id: 'vit', name: 'ViT 7×7 patches, width 48, 3 blocks', group: EXACT,
+    file: 'vit-p7-w48-d3.safetensors', url: new URL('../models/vit-p7-w48-d3.safetensors', import.meta.url) },
   { id: 'seed-ft-lmul-E8M1', name: 'Seed MLP · tuned for L-Mul E8M1', group: FINE_TUNES,
     file: 'mlp-784-128-10-ft-lmul-E8M1.safetensors', url: new URL('../models/mlp-784-128-10-ft-lmul-E8M1.safetensors', import.meta.url) },
   { id: 'seed-ft-lmul-E8M2', name: 'Seed MLP · tuned for L-Mul E8M2', group: FINE_TUNES,
@@ -25,4 +27,6 @@ export const MODELS = Object.freeze([
     file: 'mlp-784-128-128-128-128-10-ft-lmul-E8M1.safetensors', url: new URL('../models/mlp-784-128-128-128-128-10-ft-lmul-E8M1.safetensors', import.meta.url) },
   { id: 'deep-ft-lmul-formula-E8M1', name: 'Deeper MLP · tuned for L-Mul formula E8M1', group: FINE_TUNES,
     file: 'mlp-784-128-128-128-128-10-ft-lmul-formula-E8M1.safetensors', url: new URL('../models/mlp-784-128-128-128-128-10-ft-lmul-formula-E8M1.safetensors', import.meta.url) },
+  { id: 'vit-ft-lmul-E8M1', name: 'ViT · tuned for L-Mul E8M1', group: FINE_TUNES,
+    file: 'vit-p7-w48-d3-ft-lmul-E8M1.safetensors', url: new URL('../models/vit-p7-w48-d3-ft-lmul-E8M1.safetensors', import.meta.url) },
 ].map((m) => Object.freeze(m)));

@@ -1,7 +1,8 @@
-// The prediction view: the three columns (digit, confidence, "≠ exact" mark, probability bars),
-// the error histograms with their statistics, the logit-difference chart and the 28×28 input
-// preview, in one of three states: blank (nothing drawn), a prediction, or a failed predict (its
-// error where the predictions are, and no digits left from before). Also the screen-reader line.
+// The prediction view: the three columns (digit, confidence, "≠ exact" mark, probability bars)
+// and their digits in the phone strip under the pad, the error histograms (one shared y-scale)
+// with their statistics, the logit-difference chart and the 28×28 input preview, in one of three
+// states: blank (nothing drawn), a prediction, or a failed predict (its error where the
+// predictions are, and no digits left from before). Also the screen-reader line.
 import { histogramChart, histogramData, logitChart, logitData } from './charts.js';
 import { int, pct, relErr, signed } from './format.js';
 
@@ -12,6 +13,7 @@ export class PredictionView {
   #refs;
   #host;
   #charts = null;
+  #scale = { yMax: 1 }; // the histograms' shared y-range
 
   constructor(refs, host) {
     this.#refs = refs;
@@ -22,10 +24,14 @@ export class PredictionView {
   connect() {
     const r = this.#refs;
     this.#charts ??= {
-      float: histogramChart(r.hists.float.chart, this.#host, 'float'),
-      lmul: histogramChart(r.hists.lmul.chart, this.#host, 'lmul'),
-      logit: logitChart(r.logitChart, this.#host),
+      float: histogramChart(r.hists.float.chart, this.#host, 'float', this.#scale),
+      lmul: histogramChart(r.hists.lmul.chart, this.#host, 'lmul', this.#scale),
+      logits: logitChart(r.logitChart, this.#host),
     };
+  }
+  // 'hist-float', 'hist-lmul' or 'logits' -> its Chart (null while disconnected).
+  chart(name) {
+    return this.#charts?.[{ 'hist-float': 'float', 'hist-lmul': 'lmul', logits: 'logits' }[name]] ?? null;
   }
   disconnect() {
     for (const c of Object.values(this.#charts ?? {})) c.destroy();
@@ -62,8 +68,10 @@ export class PredictionView {
     this.#column('exact', exact, exact.digit);
     this.#column('float', float, exact.digit);
     this.#column('lmul', lmul, exact.digit);
-    for (const [name, r] of [['float', float], ['lmul', lmul]]) this.#histogram(name, r.errors);
-    this.#charts?.logit.setData(logitData(exact.logits, float.logits, lmul.logits));
+    const top = (e) => (e ? Math.max(0, ...e.histogram.counts) : 0);
+    this.#scale.yMax = Math.max(top(float.errors), top(lmul.errors));
+    for (const [name, r] of [['float', float], ['lmul', lmul]]) this.#histogram(name, r.errors, r.errorsByKind?.attention ?? null);
+    this.#charts?.logits.setData(logitData(exact.logits, float.logits, lmul.logits));
   }
 
   // The network input on the 28×28 preview canvas (null: paper only).
@@ -90,6 +98,8 @@ export class PredictionView {
     r.predError.textContent = '';
     for (const col of Object.values(r.cols)) {
       col.digit.textContent = '–';
+      col.strip.querySelector('b').textContent = '–';
+      col.strip.dataset.disagrees = 'false';
       col.el.dataset.blank = 'true';
       col.conf.textContent = '';
       col.mark.hidden = true;
@@ -101,18 +111,21 @@ export class PredictionView {
       });
     }
     for (const name of HISTS) this.#emptyHistogram(name, note);
-    this.#charts?.logit.setData(logitData(ZEROS, ZEROS, ZEROS));
+    this.#scale.yMax = 1;
+    this.#charts?.logits.setData(logitData(ZEROS, ZEROS, ZEROS));
   }
 
   #column(method, r, exactDigit) {
     const col = this.#refs.cols[method];
     const finite = r.digit !== null; // null: the forward pass overflowed
     col.digit.textContent = finite ? String(r.digit) : '–';
+    col.strip.querySelector('b').textContent = col.digit.textContent;
     col.el.dataset.blank = String(!finite);
     col.conf.textContent = finite ? pct(r.probs[r.digit], 1) : 'overflow';
     const disagrees = r.digit !== exactDigit;
     col.mark.hidden = !disagrees;
     col.el.dataset.disagrees = String(disagrees);
+    col.strip.dataset.disagrees = String(disagrees);
     for (let k = 0; k < 10; ++k) {
       const p = r.probs[k];
       col.fills[k].style.setProperty('--p', Number.isFinite(p) ? Math.max(0, Math.min(1, p)).toFixed(4) : 0);
@@ -126,14 +139,18 @@ export class PredictionView {
     h.el.dataset.count = '0';
     h.stats.replaceChildren();
     h.note.textContent = note;
-    this.#charts?.[name].setData([[], []]);
+    this.#charts?.[name].setData([[], [], []]);
   }
 
-  #histogram(name, e) {
+  // e: the statistics of every product; attention: of the attention products alone (a
+  // transformer's, when they are approximate), drawn at the foot of the bars.
+  #histogram(name, e, attention) {
     if (!e) return this.#emptyHistogram(name, 'exact: no approximate products'); // an all-exact setting
     const h = this.#refs.hists[name];
     h.el.dataset.count = String(e.count);
-    h.note.textContent = `${int(e.count)} products + ${int(e.zeros)} with an exact zero`;
+    h.el.dataset.attention = String(attention?.count ?? 0);
+    h.note.textContent = `${int(e.count)} products + ${int(e.zeros)} with an exact zero` +
+      (attention ? `; the dark foot of each bar: ${int(attention.count)} attention products` : '');
     const rows = [['count', int(e.count)], ['mean', relErr(e.mean)], ['median', relErr(e.median)],
       ['max', relErr(e.max)], ['bias', signed(e.bias)], ['zeros', int(e.zeros)]];
     h.stats.replaceChildren(...rows.map(([k, v]) => {
@@ -143,7 +160,7 @@ export class PredictionView {
       div.append(dt, dd);
       return div;
     }));
-    this.#charts?.[name].setData(histogramData(e));
+    this.#charts?.[name].setData(histogramData(e, attention));
     h.chart.setAttribute('aria-label',
       `Histogram of ${int(e.count)} relative errors: mean ${relErr(e.mean)}, median ${relErr(e.median)}, max ${relErr(e.max)}`);
   }

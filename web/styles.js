@@ -65,7 +65,7 @@ ${UPLOT_CSS}
 :host([theme="dark"]) { ${DARK} color-scheme: dark; }
 :host([hidden]) { display: none; }
 * { box-sizing: border-box; }
-.lmd { display: grid; gap: 14px; padding: 14px; align-items: start; }
+.lmd { display: grid; gap: 14px; padding: 14px; align-items: start; position: relative; }
 h2 { font-size: 1.05rem; margin: 0 0 8px; letter-spacing: 0.01em; }
 h3 { font-size: 0.95rem; margin: 0; }
 p { margin: 0 0 8px; }
@@ -82,12 +82,10 @@ p { margin: 0 0 8px; }
   position: absolute; width: 1px; height: 1px; padding: 0; margin: -1px;
   overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; border: 0;
 }
+[hidden] { display: none !important; }
 
 /* ---- controls ---- */
-button, select, input, .file-button {
-  font: inherit;
-  color: inherit;
-}
+button, select, input { font: inherit; color: inherit; }
 button {
   min-height: 36px;
   padding: 6px 12px;
@@ -97,10 +95,27 @@ button {
   cursor: pointer;
   touch-action: manipulation;
 }
-button:hover:not(:disabled) { border-color: var(--lmd-muted); }
-button:disabled { opacity: 0.5; cursor: default; }
+button:hover:not(:disabled):not([aria-disabled="true"]) { border-color: var(--lmd-muted); }
+button:disabled, button[aria-disabled="true"] { opacity: 0.55; cursor: default; }
 button.primary { background: var(--lmd-accent); color: var(--lmd-accent-text); border-color: var(--lmd-accent); font-weight: 600; }
-select {
+button.mini { min-height: 26px; min-width: 34px; padding: 1px 6px; font-size: 0.75rem; border-radius: 6px; }
+button.help {
+  min-height: 24px; min-width: 24px; width: 24px; height: 24px; padding: 0;
+  border-radius: 50%; font-size: 0.8rem; font-weight: 700; line-height: 1;
+  color: var(--lmd-accent); vertical-align: middle; text-transform: none;
+}
+button.help[aria-expanded="true"] { background: var(--lmd-accent); color: var(--lmd-accent-text); border-color: var(--lmd-accent); }
+.help-text {
+  flex-basis: 100%;
+  margin: 0;
+  padding: 8px 10px;
+  border-radius: 8px;
+  background: var(--lmd-bg);
+  border-left: 3px solid var(--lmd-accent);
+  font-size: 0.85rem;
+  max-width: 60em;
+}
+select, input[type="number"], input[type="text"] {
   min-height: 36px;
   padding: 4px 8px;
   border-radius: 8px;
@@ -108,33 +123,24 @@ select {
   background: var(--lmd-surface);
   max-width: 100%;
 }
-:focus-visible {
-  outline: 3px solid var(--lmd-accent);
-  outline-offset: 2px;
-}
+:focus-visible { outline: 3px solid var(--lmd-accent); outline-offset: 2px; }
 input[type="range"] { accent-color: var(--lmd-accent); }
-input[type="radio"] { accent-color: var(--lmd-accent); margin: 0 4px 0 0; }
-.ctl-main, .ctl-more {
-  display: flex;
-  flex-wrap: wrap;
-  align-items: flex-end;
-  gap: 10px 20px;
-}
+input[type="radio"], input[type="checkbox"] { accent-color: var(--lmd-accent); margin: 0 6px 0 0; width: 18px; height: 18px; }
+.ctl-main, .ctl-more { display: flex; flex-wrap: wrap; align-items: flex-end; gap: 10px 20px; }
 .ctl { display: grid; gap: 4px; min-width: 0; }
-.ctl > label, .ctl > legend { font-size: 0.8rem; font-weight: 600; color: var(--lmd-muted); text-transform: uppercase; letter-spacing: 0.04em; padding: 0; }
+.label-row { display: flex; align-items: center; gap: 8px; }
+.ctl label[for], .ctl > legend { font-size: 0.8rem; font-weight: 600; color: var(--lmd-muted); text-transform: uppercase; letter-spacing: 0.04em; padding: 0; }
 fieldset.ctl { border: 0; margin: 0; padding: 0; }
-fieldset.ctl > div { display: flex; gap: 12px; min-height: 36px; align-items: center; flex-wrap: wrap; }
-fieldset.ctl label { display: inline-flex; align-items: center; cursor: pointer; min-height: 30px; }
+fieldset.ctl > div { display: flex; gap: 4px 14px; min-height: 36px; align-items: center; flex-wrap: wrap; }
+fieldset.ctl label { display: inline-flex; align-items: center; cursor: pointer; min-height: 32px; }
 .ctl-m { flex: 1 1 220px; }
 .ctl-main .ctl:not(.ctl-m) { flex: 1 1 180px; }
 .ctl-main select { width: 100%; }
 .m-row { display: flex; align-items: center; gap: 10px; min-height: 36px; }
 .m-row input { flex: 1; min-width: 120px; }
-.m-row output {
-  font: 600 1.05rem var(--lmd-mono);
-  min-width: 5.2ch;
-  text-align: right;
-}
+.m-row output { font: 600 1.05rem var(--lmd-mono); min-width: 5.2ch; text-align: right; }
+.share { display: flex; flex-wrap: wrap; gap: 6px 10px; align-items: center; }
+.share-url { flex: 1 1 100%; font: 0.8rem var(--lmd-mono); }
 .ctl-model { flex: 1 1 100%; }
 .model-row { display: flex; gap: 8px; flex-wrap: wrap; min-width: 0; }
 /* An explicit width so the select's intrinsic size is not its longest option: it fills the row
@@ -148,8 +154,11 @@ fieldset.ctl label { display: inline-flex; align-items: center; cursor: pointer;
   color: var(--lmd-bad);
   border: 1px solid currentColor;
   flex-basis: 100%;
+  overflow-wrap: anywhere;
 }
-.alert[hidden] { display: none; }
+.alert p { margin: 0; }
+.alert-summary { font-weight: 600; }
+.alert-detail { font-size: 0.82rem; margin-top: 4px !important; }
 .model-note {
   margin: 2px 0 0;
   padding: 6px 10px;
@@ -160,9 +169,8 @@ fieldset.ctl label { display: inline-flex; align-items: center; cursor: pointer;
   max-width: 46em;
 }
 .model-note[data-state="away"] { border-left-color: var(--lmd-muted); }
-.model-note[hidden] { display: none; }
 button.link {
-  min-height: 0;
+  min-height: 24px;
   padding: 0;
   border: 0;
   background: none;
@@ -173,7 +181,6 @@ button.link {
 }
 .drop-tip { margin: 0; flex-basis: 100%; }
 @media (hover: none) { .drop-tip { display: none; } }
-.lmd { position: relative; }
 .drop-veil {
   display: none;
   position: absolute; inset: 0;
@@ -190,28 +197,43 @@ button.link {
 .drop-veil span { background: var(--lmd-surface); padding: 10px 16px; border-radius: 8px; border: 1px solid var(--lmd-border); }
 .lmd.dropping .drop-veil { display: grid; }
 
-/* ---- layout: phones put the pad first, then M, then the predictions ---- */
+/* ---- layout: phones put the pad (with a strip of the three digits under it) first, then M,
+   the predictions and the disagreements; wider screens keep pad and predictions side by side
+   with the histograms under the predictions ---- */
 .lmd {
   grid-template-columns: minmax(0, 1fr);
-  grid-template-areas: "pad" "m" "preds" "more" "errors" "energy" "sweep" "explain";
+  grid-template-areas: "pad" "m" "preds" "attn" "find" "more" "layers" "errors" "sweep" "energy" "explain";
 }
 @container (min-width: 760px) {
   .lmd {
     grid-template-columns: minmax(250px, 320px) minmax(0, 1fr);
-    grid-template-areas: "m more" "pad preds" "errors errors" "energy energy" "sweep sweep" "explain explain";
+    grid-template-areas: "m more" "pad preds" "pad attn" "pad errors" "find find" "layers layers" "sweep sweep" "energy energy" "explain explain";
   }
   .ctl-main { flex-direction: column; align-items: stretch; align-self: stretch; justify-content: flex-start; }
   .ctl-main .ctl, .ctl-main .ctl:not(.ctl-m) { flex: 0 0 auto; }
   .ctl-more { align-self: stretch; align-content: flex-end; }
+  .strip { display: none !important; }
 }
 .ctl-main { grid-area: m; }
 .ctl-more { grid-area: more; }
 .pad { grid-area: pad; }
 .preds { grid-area: preds; }
+.attention { grid-area: attn; }
+.attn-bar { display: flex; gap: 6px 16px; flex-wrap: wrap; margin-bottom: 8px; }
+.attn-grid { display: grid; grid-template-columns: repeat(2, minmax(0, 180px)); gap: 12px; }
+.attn-grid figure { margin: 0; }
+.attn-grid canvas { display: block; width: 100%; aspect-ratio: 1; image-rendering: pixelated; border: 1px solid var(--lmd-border); border-radius: 6px; }
+.attn-grid figcaption { font-size: 0.85rem; text-align: center; margin-top: 4px; }
 .errors { grid-area: errors; }
+.find { grid-area: find; }
+.layers { grid-area: layers; }
 .energy { grid-area: energy; }
 .sweep { grid-area: sweep; }
 .explainer { grid-area: explain; }
+/* The cards that start below the fold are laid out and painted only near the viewport (a large
+   share of the page's first layout otherwise); the reserved height, then their last real one,
+   keeps the page's length steady. */
+.find, .layers, .sweep, .energy, .explainer { content-visibility: auto; contain-intrinsic-size: auto 480px; }
 .pad { display: grid; gap: 10px; align-content: start; }
 .pad-wrap { position: relative; width: 100%; max-width: 320px; justify-self: center; }
 .pad canvas.draw {
@@ -231,8 +253,23 @@ button.link {
   pointer-events: none;
   font-size: 0.95rem;
 }
-.pad-hint[hidden] { display: none; }
-.pad-buttons { display: flex; gap: 8px; flex-wrap: wrap; justify-content: center; }
+.strip { display: flex; gap: 6px; justify-content: center; flex-wrap: wrap; }
+.strip span {
+  display: inline-flex; align-items: baseline; gap: 6px;
+  padding: 2px 10px; border-radius: 999px;
+  border: 1px solid var(--lmd-border); border-top: 3px solid var(--c);
+  font-size: 0.8rem; color: var(--lmd-muted);
+}
+.strip b { font: 700 1.3rem/1.1 var(--lmd-mono); color: var(--c); }
+.strip [data-method="exact"] { --c: var(--lmd-c-exact); }
+.strip [data-method="float"] { --c: var(--lmd-c-float); }
+.strip [data-method="lmul"] { --c: var(--lmd-c-lmul); }
+.strip [data-disagrees="true"] { border-color: var(--lmd-bad); background: var(--lmd-bad-bg); }
+.strip [data-disagrees="true"]::after { content: "≠"; font-weight: 700; color: var(--lmd-bad); }
+.pad-buttons, .pick-row { display: flex; gap: 8px; flex-wrap: wrap; justify-content: center; align-items: center; }
+.test-pick { display: grid; gap: 6px; }
+.pick-row label { display: inline-flex; gap: 6px; align-items: center; }
+.pick-row input[type="number"] { width: 7.5em; }
 .preview-row { display: flex; gap: 12px; align-items: center; justify-content: center; }
 canvas.preview {
   width: 84px; height: 84px;
@@ -243,7 +280,7 @@ canvas.preview {
 }
 .preview-caption { font-size: 0.85rem; color: var(--lmd-muted); max-width: 18em; }
 
-.preds { display: grid; grid-template-columns: repeat(3, minmax(0, 1fr)); gap: 10px; align-content: start; }
+.preds { position: relative; display: grid; grid-template-columns: repeat(3, minmax(0, 1fr)); gap: 10px; align-content: start; align-self: stretch; }
 .col { position: relative; border-top: 4px solid var(--c); padding: 10px 10px 8px; display: flex; flex-direction: column; }
 .col .verdict { margin-top: auto; }
 .col[data-method="exact"] { --c: var(--lmd-c-exact); }
@@ -265,20 +302,23 @@ canvas.preview {
   border: 1px solid currentColor;
   white-space: nowrap;
 }
-.mark[hidden] { display: none; }
 .col[data-disagrees="true"] { box-shadow: inset 0 0 0 2px var(--lmd-bad); }
-.col[data-blank="true"] .digit { color: var(--lmd-muted); opacity: 0.6; }
-.bars { list-style: none; margin: 0; padding: 0; display: grid; gap: 2px; }
-.bars li { display: grid; grid-template-columns: 1.3ch minmax(0, 1fr) 3.6ch; gap: 6px; align-items: center; font: 0.8rem var(--lmd-mono); }
-.bars .track { height: 10px; border-radius: 3px; background: var(--lmd-track); overflow: hidden; }
+.col[data-blank="true"] .digit { color: var(--lmd-muted); }
+.bars { list-style: none; margin: 0; padding: 0; display: grid; gap: 1px; }
+.bars li { display: grid; grid-template-columns: 1.3ch minmax(0, 1fr) 3.6ch; gap: 6px; align-items: center; font: 0.76rem/1.2 var(--lmd-mono); }
+.bars .track { height: 9px; border-radius: 3px; background: var(--lmd-track); overflow: hidden; }
 .bars .fill { display: block; height: 100%; width: 100%; background: var(--c); opacity: 0.55; transform-origin: left; transform: scaleX(var(--p, 0)); }
 .bars li.top .fill { opacity: 1; }
 .bars li.top { font-weight: 700; }
 .bars .v { text-align: right; color: var(--lmd-muted); }
-.status { grid-column: 1 / -1; margin: 0; color: var(--lmd-muted); }
-.preds { align-self: stretch; }
-.status[hidden] { display: none; }
-.preds .alert { grid-column: 1 / -1; }
+/* Loading and failure notes lie over the columns: their coming and going moves nothing. */
+.status {
+  position: absolute; z-index: 2; left: 50%; top: 40%; transform: translate(-50%, -50%);
+  margin: 0; padding: 8px 14px; max-width: 90%;
+  border-radius: 8px; border: 1px solid var(--lmd-border);
+  background: var(--lmd-surface); color: var(--lmd-muted);
+}
+.preds .alert { position: absolute; z-index: 2; left: 8px; right: 8px; top: 48px; }
 @container (max-width: 480px) {
   .lmd { padding: 10px; gap: 10px; }
   .col { padding: 8px 6px 6px; }
@@ -291,18 +331,23 @@ canvas.preview {
   .preds { gap: 6px; }
 }
 
-/* ---- error histograms ---- */
+/* ---- charts ---- */
+.chart-title { display: flex; gap: 6px 10px; align-items: center; justify-content: space-between; flex-wrap: wrap; }
+.chart-title h3 { color: var(--c, var(--lmd-text)); }
+.exports { display: inline-flex; gap: 4px; margin-left: auto; }
+/* Fixed heights, so a chart drawn later (they are built when the browser is idle) moves nothing. */
+.chart { width: 100%; }
+.hist-chart { height: 170px; }
+.logit-chart { height: 170px; }
+.sweep-chart { height: 240px; }
+.chart-box { position: relative; }
 .errors-grid { display: grid; gap: 14px; grid-template-columns: minmax(0, 1fr); }
 @container (min-width: 700px) { .errors-grid { grid-template-columns: repeat(2, minmax(0, 1fr)); } }
-.chart-title { display: flex; gap: 8px; align-items: baseline; justify-content: space-between; flex-wrap: wrap; }
-.chart-title h3 { color: var(--c); }
 .hist { --c: var(--lmd-c-float); }
 .hist.lmul { --c: var(--lmd-c-lmul); }
-.chart { width: 100%; min-height: 150px; }
-.chart-box { position: relative; }
 .hist-empty {
   display: none;
-  position: absolute; inset: 8px 8px 30px 40px;
+  position: absolute; inset: 8px 8px 40px 56px;
   place-items: center;
   text-align: center;
   margin: 0;
@@ -312,17 +357,62 @@ canvas.preview {
   background: color-mix(in srgb, var(--lmd-surface) 85%, transparent);
 }
 .hist[data-count="0"] .hist-empty { display: grid; }
-.logits { grid-column: 1 / -1; padding-bottom: 6px; }
-.logits .chart-title h3 { color: var(--lmd-text); font-size: 0.85rem; }
 .stats { display: grid; grid-template-columns: repeat(3, minmax(0, 1fr)); gap: 2px 12px; margin: 6px 0 0; font-size: 0.82rem; }
 .stats div { display: flex; justify-content: space-between; gap: 6px; border-bottom: 1px dotted var(--lmd-border); }
 .stats dt { color: var(--lmd-muted); }
 .stats dd { margin: 0; font-family: var(--lmd-mono); }
 .legend { display: flex; gap: 14px; font-size: 0.82rem; color: var(--lmd-muted); flex-wrap: wrap; }
-.legend span::before { content: ""; display: inline-block; width: 10px; height: 10px; border-radius: 2px; margin-right: 5px; background: var(--c); vertical-align: -1px; }
+.legend span::before, .legend-buttons button::before {
+  content: ""; display: inline-block; width: 10px; height: 10px; border-radius: 2px; margin-right: 5px; background: var(--c); vertical-align: -1px;
+}
 .legend .f { --c: var(--lmd-c-float); }
 .legend .l { --c: var(--lmd-c-lmul); }
-.empty-note { color: var(--lmd-muted); font-size: 0.85rem; }
+.legend-buttons { display: flex; gap: 6px; flex-wrap: wrap; }
+.legend-buttons button { min-height: 28px; padding: 2px 8px; font-size: 0.8rem; }
+.legend-buttons button[aria-pressed="false"] { opacity: 0.6; text-decoration: line-through; }
+.legend-buttons button[data-dash]::before { background: none; border-top: 2px dashed var(--c); height: 0; vertical-align: 3px; }
+
+/* ---- disagreements ---- */
+.find-bar { display: flex; gap: 10px; align-items: center; flex-wrap: wrap; margin-bottom: 10px; }
+.find-list { list-style: none; margin: 0; padding: 0; display: grid; gap: 8px; grid-template-columns: repeat(auto-fill, minmax(148px, 1fr)); }
+.find-list button {
+  width: 100%; display: grid; grid-template-columns: 56px minmax(0, 1fr); gap: 8px; align-items: center;
+  text-align: left; padding: 6px; background: var(--lmd-surface);
+}
+.find-list canvas { width: 56px; height: 56px; image-rendering: pixelated; border-radius: 4px; background: var(--lmd-paper); border: 1px solid var(--lmd-border); }
+.find-list .calls { font: 0.85rem var(--lmd-mono); line-height: 1.35; }
+.find-list .calls b { font-size: 1rem; }
+.find-list .e { color: var(--lmd-c-exact); }
+.find-list .a { color: var(--lmd-c-lmul); }
+.find-list .why { display: block; font: 0.75rem var(--lmd-font); color: var(--lmd-muted); }
+#find-more { margin-top: 10px; }
+
+/* ---- layers and plan ---- */
+.plan-bar { display: flex; gap: 6px 10px; align-items: center; flex-wrap: wrap; margin-bottom: 8px; }
+.plan-bar label { font-weight: 600; }
+.plan-bar code { overflow-wrap: anywhere; }
+.table-scroll { overflow-x: auto; }
+#layer-table td:first-child, #layer-table th:first-child { text-align: center; }
+#layer-table tr[data-approx="false"] td { color: var(--lmd-muted); }
+#layer-table th[scope="row"] { white-space: normal; overflow-wrap: anywhere; }
+#layer-table .kind { color: var(--lmd-muted); font-size: 0.78rem; margin-left: 4px; }
+#layer-table .err { display: inline-grid; grid-template-columns: 5.4em 60px; gap: 6px; align-items: center; justify-content: end; }
+/* Narrow (after the rules it overrides): the two errors per layer only (products and product error are in the histograms). */
+@container (max-width: 600px) {
+  #layer-table .wide, #layer-table .bar { display: none; }
+  #layer-table .err { display: inline; }
+  #layer-table th, #layer-table td { white-space: normal; }
+}
+#layer-table .bar { height: 8px; border-radius: 2px; background: var(--lmd-track); overflow: hidden; }
+#layer-table .bar i { display: block; height: 100%; background: var(--c); transform-origin: left; transform: scaleX(var(--p, 0)); }
+#layer-table td.f { --c: var(--lmd-c-float); }
+#layer-table td.l { --c: var(--lmd-c-lmul); }
+.kinds { display: flex; gap: 4px 18px; flex-wrap: wrap; margin: 8px 0 0; }
+.kinds div { display: flex; gap: 6px; }
+.kinds dt { color: var(--lmd-muted); }
+.kinds dd { margin: 0; font-family: var(--lmd-mono); }
+.logits { margin-top: 14px; }
+.logits .chart-title h3 { font-size: 0.9rem; }
 
 /* ---- energy, sweep, explainer ---- */
 .energy-grid { display: grid; gap: 6px 16px; grid-template-columns: minmax(0, 1fr); }
@@ -353,7 +443,6 @@ progress { flex: 1 1 140px; height: 12px; accent-color: var(--lmd-accent); }
   background: var(--lmd-bg);
   font-variant-numeric: tabular-nums;
 }
-.sweep-compare[hidden] { display: none; }
 .sweep-compare b { color: var(--lmd-c-lmul); white-space: nowrap; }
 .tag {
   display: inline-block;
@@ -366,12 +455,16 @@ progress { flex: 1 1 140px; height: 12px; accent-color: var(--lmd-accent); }
   border: 1px solid currentColor;
   vertical-align: 1px;
 }
+.tag.partial { color: var(--lmd-muted); }
 tr.tuned th, tr.tuned td { background: color-mix(in srgb, var(--lmd-c-lmul) 10%, transparent); }
-td.b { color: var(--lmd-c-lmul); opacity: 0.8; }
+tr.partial th, tr.partial td { background: repeating-linear-gradient(135deg, transparent 0 6px, color-mix(in srgb, var(--lmd-muted) 12%, transparent) 6px 12px); }
+td.b { color: var(--lmd-c-lmul); }
 td.l { font-weight: 600; }
 table[data-compare="false"] td.l { font-weight: inherit; }
 .sweep-grid { display: grid; gap: 14px; grid-template-columns: minmax(0, 1fr); }
 @container (min-width: 760px) { .sweep-grid { grid-template-columns: minmax(0, 3fr) minmax(0, 2fr); } }
+.sweep-exports { display: flex; gap: 8px; flex-wrap: wrap; margin-top: 8px; }
+#sweep-error { margin-bottom: 8px; }
 table { border-collapse: collapse; width: 100%; font-size: 0.85rem; font-variant-numeric: tabular-nums; }
 caption { text-align: left; color: var(--lmd-muted); font-size: 0.82rem; padding-bottom: 4px; }
 th, td { padding: 3px 8px; text-align: right; border-bottom: 1px solid var(--lmd-border); white-space: nowrap; }
@@ -380,10 +473,9 @@ th:first-child, td:first-child { text-align: left; }
 thead th { font-weight: 600; color: var(--lmd-muted); }
 td.f { color: var(--lmd-c-float); }
 td.l { color: var(--lmd-c-lmul); }
-.uplot .u-legend { font-size: 0.8rem; color: var(--lmd-muted); }
 .explainer p, .explainer li { max-width: 72ch; }
 .explainer cite { font-style: normal; }
-:host([compact]) .errors, :host([compact]) .logits, :host([compact]) .energy, :host([compact]) .sweep, :host([compact]) .explainer { display: none; }
+:host([compact]) .errors, :host([compact]) .find, :host([compact]) .layers, :host([compact]) .energy, :host([compact]) .sweep, :host([compact]) .explainer { display: none; }
 :host([compact]) .lmd { grid-template-areas: "pad" "m" "preds" "more"; }
 @container (min-width: 760px) {
   :host([compact]) .lmd { grid-template-areas: "m more" "pad preds"; }
@@ -393,6 +485,11 @@ td.l { color: var(--lmd-c-lmul); }
   .formula { white-space: pre-wrap; font-size: 0.8rem; }
   th, td { padding: 3px 4px; }
   table { font-size: 0.8rem; }
+}
+/* The smallest phones (320 px): a fine-tune's comparison table has six columns of percentages. */
+@container (max-width: 330px) {
+  #sweep-table { font-size: 0.72rem; }
+  #sweep-table th, #sweep-table td { padding: 3px 2px; }
 }
 @media (prefers-reduced-motion: no-preference) {
   .bars .fill { transition: transform 90ms linear; }

@@ -1,35 +1,67 @@
-// The test-set sweep section: runs a sweep for the current model and settings on the worker
-// pool (sweep.js) and shows it — progress and status, the accuracy-vs-M chart, the table, its
-// caption, and for a fine-tune the comparison with its base model — and clears it when the
-// model changes. The element supplies the model, the settings and the test set.
+// The test-set sweep section: runs a sweep for the current model, settings and plan on the
+// worker pool (sweep.js) and shows it — progress and status, the accuracy-vs-M chart with its
+// legend buttons, the table and its caption (a cancelled sweep marks its partial rows; a failed
+// one says why where the table is), the CSV and JSON downloads, and for a fine-tune the
+// comparison with its base model — and clears it when the model changes. The element supplies
+// the model, the settings, the plan and the test set.
 import { SweepRunner, SWEEP_MS, sweepJobs, defaultPoolSize, estimateSweep, LONG_SWEEP_SECONDS } from './sweep.js';
-import { sweepChart } from './charts.js';
+import { sweepChart, sweepSeries } from './charts.js';
 import { METHOD_OF_VARIANT, isAtTuned } from './catalogue.js';
 import { tuneButton } from './model-view.js';
 import { duration, int, pct, points } from './format.js';
+import { slug, sweepCsv, sweepJson } from './export.js';
+
+// What the chart and its legend need of a comparison: { tunedM, baseName }, or null.
+const chartCompare = (compare) => compare && { tunedM: compare.tunedM, baseName: compare.base.name };
 
 const PLAIN_COLUMNS = [['f', 'Float'], ['l', 'L-Mul'], ['d', 'L-Mul − Float', 'L-Mul accuracy minus Float accuracy, in percentage points']];
 const COMPARE_COLUMNS = [['f', 'Float'], ['b', 'L-Mul base'], ['l', 'L-Mul tuned'],
   ['g', 'Tuned − base', 'Fine-tuned L-Mul accuracy minus the base model’s, in percentage points']];
 
+const node = (tag, props = {}) => Object.assign(document.createElement(tag), props);
+
+// "M = 1..3", "M = 1, 2 and 5": the Ms whose rows are complete.
+export function completeRange(ms) {
+  if (!ms.length) return '';
+  const run = ms.every((m, i) => m === ms[0] + i);
+  if (run) return ms.length === 1 ? `M = ${ms[0]}` : `M = ${ms[0]}..${ms[ms.length - 1]}`;
+  return `M = ${ms.slice(0, -1).join(', ')} and ${ms[ms.length - 1]}`;
+}
+
 export class SweepController {
   #refs;
   #host;
+  #downloads;
   #chart = null;
   #chartView = null; // what the chart was built for: 'plain' or the comparison it shows
   #runner = null;
   #base = null;
   #connected = false;
+  #record = null; // the last sweep, for the downloads
   #confirmed = false; // "run it anyway" was clicked
 
-  constructor(refs, host) {
+  constructor(refs, host, downloads) {
     this.#refs = refs;
     this.#host = host;
+    this.#downloads = downloads;
     this.#table(null);
+    this.#legend(null);
+    refs.sweepLegend.addEventListener('click', (e) => {
+      const b = e.target.closest?.('button[data-series]');
+      if (!b) return;
+      const on = b.getAttribute('aria-pressed') !== 'true';
+      b.setAttribute('aria-pressed', String(on));
+      this.#chart?.show(Number(b.dataset.series), on);
+    });
+    refs.sweepCsv.addEventListener('click', () => this.#download('csv'));
+    refs.sweepJson.addEventListener('click', () => this.#download('json'));
   }
 
   get running() {
     return this.#runner?.running ?? false;
+  }
+  get chart() {
+    return this.#chart;
   }
 
   connect() {
@@ -83,16 +115,20 @@ export class SweepController {
     delete r.sweepTable.dataset.seconds;
     r.sweepCaption.textContent = 'Run the sweep to fill this table.';
     r.sweepStatus.textContent = '';
+    r.sweepError.hidden = true;
     r.sweepProgress.value = 0;
+    this.#record = null;
+    r.sweepCsv.disabled = r.sweepJson.disabled = true;
   }
 
   // One sweep over the first n test images. model: { entry, handle, bytes, tuned, base } (a
-  // fine-tune with a listed base is compared with it); baseBytes(entry) and dataset() load what
-  // it needs. With confirmLong (a click on Run sweep), a sweep estimated to take longer than
-  // LONG_SWEEP_SECONDS only says how long and offers to run it anyway. Resolves to
-  // { cancelled, seconds, accuracy }, or null if a sweep is already running or waits for that
+  // fine-tune with a listed base is compared with it); plan: { option, text } (the exact layers,
+  // as model.predict's plan option and as the L-Mul column's plan text); baseBytes(entry) and
+  // dataset() load what it needs. With confirmLong (a click on Run sweep), a sweep estimated to
+  // take longer than LONG_SWEEP_SECONDS only says how long and offers to run it anyway. Resolves
+  // to { cancelled, seconds, accuracy }, or null if a sweep is already running or waits for that
   // confirmation; rejects (after showing why) when it fails.
-  async run({ n, settings: s, model, baseBytes, dataset, confirmLong = false }) {
+  async run({ n, settings: s, model, plan, baseBytes, dataset, confirmLong = false }) {
     if (this.running) return null;
     const confirmed = this.#confirmed;
     this.#confirmed = false;
@@ -102,7 +138,7 @@ export class SweepController {
     // A fine-tune is swept next to its base; its tuned M is marked when this sweep's E, variant
     // and rounding are the ones it was tuned for (otherwise no M on this axis is).
     const compare = t && model.base ? { t, base: model.base, tunedM: isAtTuned(t, { ...s, M: t.M }) ? t.M : null } : null;
-    const jobs = sweepJobs({ E: s.E, rounding: s.rounding, lmulMethod }, compare ? compare.base.id : null);
+    const jobs = sweepJobs({ E: s.E, rounding: s.rounding, lmulMethod, plan: plan.option }, compare ? compare.base.id : null);
     if (confirmLong && !confirmed) {
       const workers = Math.min(jobs.length, this.#runner?.size ?? defaultPoolSize());
       // Without the test images (or when the model cannot evaluate) there is no estimate: the
@@ -117,10 +153,15 @@ export class SweepController {
     }
     this.#table(compare);
     this.#show(compare);
+    // Focus stays on a control that exists: Run is disabled while the sweep runs, Cancel after.
+    const hadFocus = this.#host.shadowRoot.activeElement === r.sweepStart;
     r.sweepStart.disabled = true;
     r.sweepCancel.disabled = false;
+    if (hadFocus) r.sweepCancel.focus();
     r.sweepTable.dataset.state = 'running';
     delete r.sweepTable.dataset.seconds;
+    r.sweepError.hidden = true;
+    r.sweepCsv.disabled = r.sweepJson.disabled = true;
     r.sweepProgress.value = 0;
     r.sweepStatus.textContent = 'Loading the test images…';
     r.sweepCaption.textContent = 'Running…';
@@ -134,7 +175,7 @@ export class SweepController {
       this.#chart?.setData(series);
     };
     const cell = (m, cls) => r.sweepTable.querySelector(`tr[data-m="${m}"] td.${cls}`);
-    const where = `Accuracy at E${s.E}, ${s.rounding}, L-Mul ${s.variant}`;
+    const where = `Accuracy at E${s.E}, ${s.rounding}, L-Mul ${s.variant}, plan ${plan.text}`;
     const caption = () => {
       if (acc.exact == null) return;
       r.sweepCaption.textContent = compare
@@ -157,6 +198,19 @@ export class SweepController {
       caption();
       redraw();
     };
+    const complete = (i) => acc.float[i] != null && acc.lmul[i] != null && (!compare || acc.base[i] != null);
+    const record = (state) => ({
+      model: { id: model.entry.id, name: model.entry.name }, base: compare ? { id: compare.base.id, name: compare.base.name } : null,
+      settings: { E: s.E, rounding: s.rounding, variant: s.variant, method: lmulMethod }, plan: plan.text, images: n, state,
+      exact: acc.exact, baseExact: compare ? acc.baseExact : null,
+      rows: SWEEP_MS.map((M, i) => ({ M, float: acc.float[i], lmul: acc.lmul[i], base: compare ? acc.base[i] : null, complete: complete(i) })),
+    });
+    const keepFocus = () => {
+      const lost = this.#host.shadowRoot.activeElement === r.sweepCancel;
+      r.sweepStart.disabled = false;
+      r.sweepCancel.disabled = true;
+      if (lost) r.sweepStart.focus();
+    };
 
     redraw();
     try {
@@ -172,55 +226,104 @@ export class SweepController {
         onProgress: (done, total) => { r.sweepProgress.value = done / total; },
       });
       const seconds = (performance.now() - t0) / 1000;
-      if (out.cancelled) {
-        r.sweepStatus.textContent = 'Cancelled.';
-        r.sweepTable.dataset.state = 'cancelled';
-        if (acc.exact == null) r.sweepCaption.textContent = 'Cancelled before the first result.';
-      } else {
+      if (out.cancelled) this.#cancelled(complete, Math.round(r.sweepProgress.value * 100));
+      else {
         r.sweepProgress.value = 1;
         r.sweepStatus.textContent = `Done: ${jobs.length} configurations × ${int(n)} images in ${seconds.toFixed(2)} s (${this.#runner.size} workers).`;
         r.sweepTable.dataset.state = 'done';
         r.sweepTable.dataset.seconds = seconds.toFixed(3);
         if (compare) this.#comparison(compare, s, acc, n);
       }
+      this.#finish(record(out.cancelled ? 'cancelled' : 'done'));
       return { cancelled: out.cancelled, seconds, accuracy: acc };
     } catch (err) {
-      r.sweepStatus.textContent = `Sweep failed: ${err.message ?? err}`;
+      const message = err.message ?? String(err);
+      r.sweepStatus.textContent = 'The sweep failed.';
+      r.sweepError.textContent = `The sweep failed: ${message}`;
+      r.sweepError.hidden = false;
       r.sweepCaption.textContent = acc.exact == null ? 'No results: the sweep failed.' : 'Partial results: the sweep failed.';
+      this.#markPartial(complete);
       r.sweepTable.dataset.state = 'error';
       this.#runner?.terminate();
       this.#runner = null;
+      if (acc.exact != null) this.#finish(record('failed'));
       throw err;
     } finally {
-      r.sweepStart.disabled = false;
-      r.sweepCancel.disabled = true;
+      keepFocus();
     }
+  }
+
+  // A cancelled sweep: what it measured, and which rows are complete.
+  #cancelled(complete, percent) {
+    const r = this.#refs;
+    const done = SWEEP_MS.filter((m, i) => complete(i));
+    r.sweepStatus.textContent = `Cancelled at ${percent} %.`;
+    r.sweepTable.dataset.state = 'cancelled';
+    r.sweepCaption.textContent = done.length ? `Cancelled — partial results for ${completeRange(done)}; rows marked “partial” are incomplete.`
+      : 'Cancelled before any M was complete; rows marked “partial” are incomplete.';
+    this.#markPartial(complete);
+  }
+
+  // Rows with a result missing get a "partial" tag (and cells without one say "not run").
+  #markPartial(complete) {
+    SWEEP_MS.forEach((m, i) => {
+      if (complete(i)) return;
+      const tr = this.#refs.sweepTable.querySelector(`tr[data-m="${m}"]`);
+      tr.classList.add('partial');
+      tr.dataset.partial = 'true';
+      tr.cells[0].append(' ', node('span', { className: 'tag partial', textContent: 'partial' }));
+      for (const td of tr.querySelectorAll('td')) if (td.textContent === '—') td.textContent = 'not run';
+    });
+  }
+
+  #finish(record) {
+    this.#record = record;
+    this.#refs.sweepCsv.disabled = this.#refs.sweepJson.disabled = false;
+  }
+
+  #download(kind) {
+    const rec = this.#record;
+    if (!rec) return;
+    const name = `lmul-sweep-${slug(rec.model.name)}-E${rec.settings.E}-${rec.settings.method}-${rec.settings.rounding}`;
+    if (kind === 'csv') this.#downloads.save(`${name}.csv`, new Blob([sweepCsv(rec)], { type: 'text/csv' }));
+    else this.#downloads.save(`${name}.json`, new Blob([sweepJson(rec)], { type: 'application/json' }));
   }
 
   // The table's head and body for a plain sweep or a comparison ({ tunedM }).
   #table(compare) {
     const table = this.#refs.sweepTable;
     const cols = compare ? COMPARE_COLUMNS : PLAIN_COLUMNS;
-    const head = document.createElement('thead'), body = document.createElement('tbody');
-    const th = (text, props = {}) => Object.assign(document.createElement('th'), { textContent: text, ...props });
-    const row = document.createElement('tr');
+    const head = node('thead'), body = node('tbody');
+    const th = (text, props = {}) => node('th', { textContent: text, ...props });
+    const row = node('tr');
     row.append(th('M', { scope: 'col' }), ...cols.map(([, text, title]) => th(text, { scope: 'col', ...(title ? { title } : {}) })));
     head.append(row);
     for (const m of SWEEP_MS) {
-      const tr = document.createElement('tr');
+      const tr = node('tr');
       tr.dataset.m = String(m);
       const label = th(String(m), { scope: 'row' });
       if (compare?.tunedM === m) {
         tr.className = 'tuned';
-        const tag = Object.assign(document.createElement('span'), { className: 'tag', textContent: 'tuned', title: 'The M this model was fine-tuned for' });
-        label.append(' ', tag);
+        label.append(' ', node('span', { className: 'tag', textContent: 'tuned', title: 'The M this model was fine-tuned for' }));
       }
-      tr.append(label, ...cols.map(([cls]) => Object.assign(document.createElement('td'), { className: cls, textContent: '—' })));
+      tr.append(label, ...cols.map(([cls]) => node('td', { className: cls, textContent: '—' })));
       body.append(tr);
     }
     for (const part of [table.tHead, ...table.tBodies]) part?.remove();
     table.append(head, body);
     table.dataset.compare = String(!!compare);
+  }
+
+  // Legend buttons, one per line of the chart: each shows or hides its line.
+  #legend(compare) {
+    this.#refs.sweepLegend.replaceChildren(...sweepSeries(chartCompare(compare)).map((l, i) => {
+      const b = node('button', { type: 'button', textContent: l.label });
+      b.dataset.series = String(i + 1);
+      if (l.dash) b.dataset.dash = '';
+      b.setAttribute('aria-pressed', 'true');
+      b.style.setProperty('--c', `var(--lmd-c-${l.color})`);
+      return b;
+    }));
   }
 
   // The chart (plain, or with the base model's curve and the tuned M) and the comparison line, hidden.
@@ -233,7 +336,7 @@ export class SweepController {
       this.#chart.destroy();
       this.#chart = this.#makeChart(compare);
     }
-    this.#chart?.setData([SWEEP_MS, ...Array.from({ length: compare ? 4 : 3 }, () => SWEEP_MS.map(() => null))]);
+    this.#chart?.setData([SWEEP_MS, ...sweepSeries(chartCompare(compare)).map(() => SWEEP_MS.map(() => null))]);
   }
 
   #makeChart(compare) {
@@ -243,14 +346,15 @@ export class SweepController {
     box.setAttribute('aria-label', compare
       ? 'Accuracy against M for the fine-tuned model and its base; the table has the same numbers'
       : 'Accuracy against M; the table has the same numbers');
-    return sweepChart(box, this.#host, SWEEP_MS, compare && { tunedM: compare.tunedM, baseName: compare.base.name });
+    this.#legend(compare);
+    return sweepChart(box, this.#host, SWEEP_MS, chartCompare(compare));
   }
 
   // "At M=1 (lmul, E8): base 96.80 % → fine-tuned 97.30 % (+0.50 points), on 1,000 test images."
   #comparison({ t, tunedM }, s, acc, n) {
     const line = this.#refs.sweepCompare;
     const method = METHOD_OF_VARIANT[s.variant];
-    const bold = (text) => Object.assign(document.createElement('b'), { textContent: text });
+    const bold = (text) => node('b', { textContent: text });
     const at = (M) => {
       const b = acc.base[M - 1], f = acc.lmul[M - 1];
       return [`At M=${M} (${method}, E${s.E}): base `, bold(pct(b)), ' → fine-tuned ', bold(pct(f)), ` (${points(f - b)} points)`];

@@ -1,17 +1,19 @@
-// Module Web Worker for the test-set sweep. It owns its own lmul-wasm instance and model and
-// evaluates jobs ({ method, M, E, rounding } over the first n test images) in chunks, posting
-// progress after each chunk and checking for a cancel message between chunks.
+// Module Web Worker for the test-set sweep and the disagreement finder. It owns its own lmul-wasm
+// instance and models and evaluates jobs (model options, plan included, over the first n test
+// images) in chunks, posting progress after each chunk and checking for a cancel message between
+// chunks. A job with `keep` also sends back every image's prediction and logits.
 //
 // Messages in:  { type: 'init', assetsBase }                    first: start lmul-wasm (createLMul options)
-//               { type: 'data', images, labels }               test set (copied once)
+//               { type: 'data', bytes }                        the test set asset's bytes (mnist-format.js; copied once)
 //               { type: 'model', key, bytes }                   bytes = null: lm.defaultModel()
 //               { type: 'retain', keys }                        dispose every other model
-//               { type: 'job', run, key, model, opts, n, chunk } model: a loaded key
+//               { type: 'job', run, key, model, opts, n, chunk, keep } model: a loaded key
 //               { type: 'cancel', run }
 // Messages out: { type: 'ready' } | { type: 'progress', run, key, images }
-//               { type: 'result', run, key, correct, total, ms } | { type: 'cancelled', run, key }
+//               { type: 'result', run, key, correct, total, ms, predictions?, logits? } | { type: 'cancelled', run, key }
 //               { type: 'error', run, key, message }
 import { createLMul } from '../wasm/index.js';
+import { decodeMnist } from './mnist-format.js';
 
 let lmPromise = null;
 const models = new Map(); // key -> LMulModel (a fine-tune and its base during a comparison)
@@ -30,8 +32,7 @@ const yieldToEvents = () =>
 async function handle(msg) {
   const lm = await lmPromise;
   if (msg.type === 'data') {
-    images = msg.images;
-    labels = msg.labels;
+    ({ images, labels } = decodeMnist(msg.bytes));
   } else if (msg.type === 'model') {
     if (models.has(msg.key)) return;
     models.set(msg.key, msg.bytes ? await lm.loadModel(new Uint8Array(msg.bytes)) : await lm.defaultModel());
@@ -41,9 +42,11 @@ async function handle(msg) {
       models.delete(key);
     }
   } else if (msg.type === 'job') {
-    const { run, key, opts, n, chunk } = msg;
+    const { run, key, opts, n, chunk, keep } = msg;
     const model = models.get(msg.model);
     if (!model || !images) throw new Error(`sweep worker: job ${key} before its model (${msg.model}) and data`);
+    const per = model.inputSize, classes = model.outputSize;
+    const kept = keep ? { predictions: new Uint8Array(n), logits: new Float32Array(n * classes) } : null;
     let correct = 0;
     const t0 = performance.now();
     for (let start = 0; start < n; start += chunk) {
@@ -52,12 +55,17 @@ async function handle(msg) {
         return;
       }
       const end = Math.min(n, start + chunk);
-      const r = model.evaluate(images.subarray(start * 784, end * 784), labels.subarray(start, end), opts);
+      const r = model.evaluate(images.subarray(start * per, end * per), labels.subarray(start, end), keep ? { ...opts, logits: true } : opts);
       correct += r.correct;
+      if (kept) {
+        kept.predictions.set(r.predictions, start);
+        kept.logits.set(r.logits, start * classes);
+      }
       self.postMessage({ type: 'progress', run, key, images: end - start });
       if (end < n) await yieldToEvents();
     }
-    self.postMessage({ type: 'result', run, key, correct, total: n, ms: performance.now() - t0 });
+    const result = { type: 'result', run, key, correct, total: n, ms: performance.now() - t0, ...kept };
+    self.postMessage(result, kept ? [kept.predictions.buffer, kept.logits.buffer] : []);
   }
 }
 

@@ -2,17 +2,18 @@
 // (sweep-worker.js), each with its own lmul-wasm instance: jobs go to whichever worker is idle,
 // progress is summed over workers, and cancel() stops every worker after its current chunk (and
 // ends the run at once). A run may use several models (a fine-tune and its base): every worker
-// holds all of them, each job names one.
+// holds all of them, each job names one. The disagreement finder runs its scans on a pool too.
 import { fetchBytes } from './assets.js';
 
 export const SWEEP_MS = Object.freeze([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
 
 // The configurations of one sweep: exact fp32, then Float and L-Mul (lmulMethod) at every M of
-// SWEEP_MS with the given E and rounding; with baseKey also the base model's exact and L-Mul.
+// SWEEP_MS with the given E and rounding, and the plan (model.predict's plan option: the layers
+// that multiply exactly; undefined: none); with baseKey also the base model's exact and L-Mul.
 // Keys: 'exact', 'float:M', 'lmul:M', 'base:exact', 'base:M'.
-export function sweepJobs({ E, rounding, lmulMethod }, baseKey = null) {
+export function sweepJobs({ E, rounding, lmulMethod, plan }, baseKey = null) {
   const exact = { method: 'exact', M: 23, E: 8, rounding };
-  const at = (method, M) => ({ method, M, E, rounding });
+  const at = (method, M) => (plan ? { method, M, E, rounding, plan } : { method, M, E, rounding });
   const jobs = [{ key: 'exact', opts: exact }];
   for (const M of SWEEP_MS) jobs.push({ key: `float:${M}`, opts: at('float', M) }, { key: `lmul:${M}`, opts: at(lmulMethod, M) });
   if (baseKey !== null) {
@@ -99,9 +100,10 @@ export class SweepRunner {
     return this.#workers[i];
   }
 
-  // dataset: { images: Uint8Array(n*784), labels: Uint8Array(n) } (kept identical between runs
-  // to avoid copying it again); models: [{ key, bytes: ArrayBuffer | null }] (or one `model`);
-  // jobs: [{ key, opts, model? }] (model: a key of models, default the first); n: images per job.
+  // dataset: a MnistSet (mnist.js; kept identical between runs to avoid copying it again);
+  // models: [{ key, bytes: ArrayBuffer | null }] (or one `model`); jobs: [{ key, opts, model?,
+  // keep? }] (model: a key of models, default the first; keep: the result also has every
+  // image's predictions and logits); n: images per job.
   run({ dataset, model, models = [model], jobs, n, chunk = 1000, onProgress = () => {}, onResult = () => {} }) {
     if (this.#active) throw new Error('a sweep is already running');
     if (!models.length || models.some((m) => !m || m.key == null)) throw new Error('sweep: no model');
@@ -122,7 +124,7 @@ export class SweepRunner {
           return;
         }
         active.busy.add(slot);
-        slot.worker.postMessage({ type: 'job', run, key: job.key, model: job.model ?? keys[0], opts: job.opts, n, chunk });
+        slot.worker.postMessage({ type: 'job', run, key: job.key, model: job.model ?? keys[0], opts: job.opts, n, chunk, keep: job.keep === true });
       };
       active.onProgress = (k) => {
         done += k;
@@ -131,6 +133,7 @@ export class SweepRunner {
       active.onResult = (slot, msg) => {
         active.busy.delete(slot);
         const r = { correct: msg.correct, total: msg.total, accuracy: msg.correct / msg.total, ms: msg.ms };
+        if (msg.predictions) Object.assign(r, { predictions: msg.predictions, logits: msg.logits });
         results.set(msg.key, r);
         onResult(msg.key, r);
         next(slot);
@@ -139,7 +142,7 @@ export class SweepRunner {
       for (let i = 0; i < size; ++i) {
         const slot = this.#worker(i);
         if (slot.data !== dataset) {
-          slot.worker.postMessage({ type: 'data', images: dataset.images, labels: dataset.labels });
+          slot.worker.postMessage({ type: 'data', bytes: dataset.bytes });
           slot.data = dataset;
         }
         slot.worker.postMessage({ type: 'retain', keys });

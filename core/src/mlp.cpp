@@ -221,7 +221,8 @@ int predicted_class(const float* logits, std::size_t n) {
 
 EvalResult evaluate(const PreparedNetwork& net, std::size_t in, std::size_t classes,
                     const uint8_t* images, const uint8_t* labels, std::size_t n,
-                    const std::function<bool(std::size_t, std::size_t)>& progress) {
+                    const std::function<bool(std::size_t, std::size_t)>& progress,
+                    float* logits_out) {
   const auto start = std::chrono::steady_clock::now();
   float table[256];
   for (int p = 0; p < 256; ++p)
@@ -237,6 +238,8 @@ EvalResult evaluate(const PreparedNetwork& net, std::size_t in, std::size_t clas
     for (std::size_t i = 0; i < in; ++i)
       x[i] = table[img[i]];
     net.logits(x.data(), logits.data());
+    if (logits_out)
+      std::copy(logits.begin(), logits.end(), logits_out + k * classes);
     const int predicted = predicted_class(logits.data(), classes);
     r.predictions.push_back(predicted < 0 ? kNonFinitePrediction : uint8_t(predicted));
     r.correct += predicted == int(labels[k]);

@@ -106,10 +106,11 @@ Prediction ModelSession::predict(const float* x, const MulPlan& plan,
 
 EvalResult ModelSession::evaluate(const uint8_t* images, const uint8_t* labels, std::size_t n,
                                   const MulPlan& plan,
-                                  const std::function<bool(std::size_t, std::size_t)>& progress) {
+                                  const std::function<bool(std::size_t, std::size_t)>& progress,
+                                  float* logits) {
   const auto net = prepared(plan);
   return lmul::evaluate(*net, network_->input_size(), network_->output_size(), images, labels, n,
-                        progress);
+                        progress, logits);
 }
 
 } // namespace lmul

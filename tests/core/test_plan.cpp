@@ -167,4 +167,38 @@ TEST_SUITE("session") {
     CHECK(p.products.count + p.products.zeros == 50 * 40 + 40 * 30 + 30 * 10);
     CHECK(p.digit >= 0);
   }
+
+  TEST_CASE("evaluate writes each image's logits when asked: those of predict under the plan") {
+    Rng rng(7);
+    std::vector<LinearParams> layers;
+    for (auto [in, out] : {std::pair<std::size_t, std::size_t>{36, 20}, {20, 10}}) {
+      LinearParams l{in, out, {}, {}};
+      for (std::size_t k = 0; k < in * out; ++k)
+        l.weight.push_back(float(rng.normal() * 0.4));
+      l.bias.assign(out, -0.02f);
+      layers.push_back(l);
+    }
+    ModelSession session(std::make_unique<Mlp>(std::move(layers)));
+    const std::size_t n = 40;
+    std::vector<uint8_t> images(n * 36), labels(n);
+    for (auto& v : images)
+      v = uint8_t(rng.below(256));
+    for (auto& v : labels)
+      v = uint8_t(rng.below(10));
+    MulPlan plan(MulSpec{Method::lmul, FloatFormat(8, 2), Rounding::nearest});
+    plan.layers[1] = kExact;
+    std::vector<float> logits(n * 10, -1.0f);
+    const EvalResult r = session.evaluate(images.data(), labels.data(), n, plan, {}, logits.data());
+    const EvalResult without = session.evaluate(images.data(), labels.data(), n, plan);
+    CHECK(r.predictions == without.predictions);
+    for (std::size_t k = 0; k < n; ++k) {
+      std::vector<float> x(36);
+      for (std::size_t i = 0; i < 36; ++i)
+        x[i] = pixel_to_input(images[k * 36 + i]);
+      const Prediction p = session.predict(x.data(), plan, PredictOptions{false});
+      REQUIRE(std::vector<float>(logits.begin() + long(k * 10),
+                                 logits.begin() + long(k * 10 + 10)) == p.logits);
+      CHECK(r.predictions[k] == p.digit);
+    }
+  }
 }

@@ -368,6 +368,26 @@ test('evaluate: progress in chunks, result fields, cancellation', () => {
   assert.deepEqual({ ...model.evaluate(new Uint8Array(0), new Uint8Array(0)), ms: 0 }, { accuracy: 0, correct: 0, total: 0, nonFinite: 0, ms: 0, predictions: new Uint8Array(0) });
 });
 
+test('evaluate with { logits: true }: every image\'s logits, those predict gives under the same plan', async () => {
+  const n = 600;
+  const images = mnist.images.subarray(0, n * 784), labels = mnist.labels.subarray(0, n);
+  const opts = { method: 'lmul', M: 2, plan: 'layer1=exact' };
+  const r = model.evaluate(images, labels, { ...opts, logits: true, chunkSize: 250 });
+  assert.ok(r.logits instanceof Float32Array);
+  assert.equal(r.logits.length, n * 10);
+  for (const k of [0, 1, 249, 250, 251, 599]) { // across chunk boundaries
+    const p = model.predict(pixelsOf(mnist.images, k), { ...opts, errors: false });
+    assert.deepEqual(r.logits.subarray(k * 10, k * 10 + 10), p.logits, `image ${k}`);
+    assert.equal(r.predictions[k], p.digit);
+  }
+  const plain = model.evaluate(images, labels, opts);
+  assert.equal(plain.logits, undefined, 'only when asked for');
+  assert.deepEqual(plain.predictions, r.predictions);
+  const later = await model.evaluateAsync(images, labels, { ...opts, logits: true, chunkSize: 100 });
+  assert.deepEqual(later.logits, r.logits);
+  assert.throws(() => model.evaluate(images, labels, { logits: 1 }), { name: 'TypeError', message: 'model.evaluate: opts.logits must be a boolean, got 1' });
+});
+
 test('evaluateAsync: same result, yields to the event loop, cancels with an AbortSignal', async () => {
   const n = 2000;
   const images = mnist.images.subarray(0, n * 784), labels = mnist.labels.subarray(0, n);

@@ -113,7 +113,7 @@ test('models: a new list replaces the menu on the running element', async () => 
   assert.equal(await text('pred-exact'), '7');
   await demo().evaluate((el) => { el.models = null; });
   await demo().evaluate((el) => el.ready);
-  assert.equal((await demo().getByTestId('model-select').locator('option').allTextContents()).length, 8);
+  assert.equal((await demo().getByTestId('model-select').locator('option').allTextContents()).length, 10); // the built-in menu again: 3 base models, 7 fine-tunes
   assert.equal(await demo().evaluate((el) => el.model), 'seed');
 });
 
@@ -190,16 +190,16 @@ test('lmul-predict and lmul-change bubble out of the shadow root to a listener o
     return got;
   });
   assert.deepEqual(heard, [
-    ['lmul-change', true, true, true, 'model,settings'],
+    ['lmul-change', true, true, true, 'model,plan,settings'],
     ['lmul-predict', true, true, true, 'exact,float,input,lmul,settings'],
   ]);
 });
 
 test('the documented ::parts and --lmd-* custom properties style the element from outside', async () => {
   const parts = await demo().evaluate((el) => [...el.shadowRoot.querySelectorAll('[part]')].flatMap((n) => n.getAttribute('part').split(' ')).sort());
-  assert.deepEqual(parts, ['chart', 'chart', 'chart', 'chart', 'chart-hist-float', 'chart-hist-lmul', 'chart-logits', 'chart-sweep',
-    'column', 'column', 'column', 'column-exact', 'column-float', 'column-lmul', 'controls', 'energy', 'explainer', 'histograms',
-    'options', 'pad', 'predictions', 'root', 'sweep']);
+  assert.deepEqual(parts, ['attention', 'chart', 'chart', 'chart', 'chart', 'chart-hist-float', 'chart-hist-lmul', 'chart-logits', 'chart-sweep',
+    'column', 'column', 'column', 'column-exact', 'column-float', 'column-lmul', 'controls', 'disagreements', 'energy', 'explainer',
+    'histograms', 'layers', 'options', 'pad', 'predictions', 'root', 'sweep']);
   const styled = await page.evaluate(() => {
     const style = document.createElement('style');
     style.textContent = `#subject::part(pad) { outline: 3px solid rgb(1, 2, 3); }

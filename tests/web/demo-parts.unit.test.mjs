@@ -104,14 +104,14 @@ test('the built-in catalogue: files exist and ship; fine-tunes carry their setti
       assert.ok(m.name.includes(`E${tuned.E}M${tuned.M}`), `${m.name} vs ${JSON.stringify(tuned)}`);
       assert.equal(m.name.includes('formula'), tuned.method === 'lmul-formula', m.name);
       assert.ok(base && !base.id.includes('-ft-'), `${m.id}: base ${base?.id}`);
-      assert.equal(m.id.startsWith('deep') ? 'deep' : 'seed', base.id);
+      assert.equal(m.id.split('-ft-')[0], base.id);
     } else {
       assert.equal(tuned, null, `${m.id} is not a fine-tune`);
       assert.equal(base, null);
     }
     model.dispose();
   }
-  assert.deepEqual(menuGroups(entries).map(([label, list]) => [label, list.length]), [['Trained with exact math', 2], ['L-Mul-aware fine-tunes', 6]]);
+  assert.deepEqual(menuGroups(entries).map(([label, list]) => [label, list.length]), [['Trained with exact math', 3], ['L-Mul-aware fine-tunes', 7]]);
   // Under an assets base every file moves there; without one each keeps its literal URL.
   const base = new URL('https://cdn.example.org/static/lmul/');
   assert.ok(builtInEntries(base).every((e) => e.url.href === `https://cdn.example.org/static/lmul/models/${e.file}`));
@@ -185,6 +185,10 @@ test('energy texts follow the layer widths with the paper\'s per-operation figur
   assert.equal(t.lmul, `${((macs * 1.0) / 1000).toFixed(1)} nJ (4.6× less)`);
   assert.match(t.formula, /layers \[784, 128, 10\] = 101,632\n/);
   assert.match(t.formula, /3\.7 \/ 0\.1 = 37× less energy$/);
+  // Any network from its products per inference (a transformer's widths say nothing of them).
+  const v = energyTexts([], 1000000);
+  assert.equal(v.exact, '4600.0 nJ');
+  assert.match(v.formula, /^multiply-adds N = products of every layer \(model\.describe\(\)\) = 1,000,000\n/);
 });
 
 test('the package ships every module the element and its worker import, and every file they name', () => {

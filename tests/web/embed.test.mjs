@@ -48,6 +48,7 @@ test('drawing with a finger does not scroll the page', async () => {
   await page.goto(`${env.srv.origin}/web/`);
   const demo = page.locator('lmul-digit-demo');
   await demo.evaluate((el) => el.ready);
+  await page.getByTestId('clear').click(); // the page opens on a random test digit
   await page.getByTestId('draw-canvas').scrollIntoViewIfNeeded();
   const scrollBefore = await page.evaluate(() => window.scrollY);
   const box = await page.getByTestId('draw-canvas').boundingBox();

@@ -111,3 +111,26 @@ export async function settle(page) {
   for (let k = 0; k < 2; ++k)
     await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
 }
+
+// Elements (shadow roots included) whose box reaches past the viewport's right edge.
+export function overflowing(page) {
+  return page.evaluate(() => {
+    const out = [];
+    const walk = (root) => {
+      for (const el of root.querySelectorAll('*')) {
+        const b = el.getBoundingClientRect();
+        if (b.width > 0 && b.right > innerWidth + 0.5) out.push(`<${el.tagName.toLowerCase()} id="${el.id}" class="${el.getAttribute('class') ?? ''}"> right ${Math.round(b.right)} > ${innerWidth}`);
+        if (el.shadowRoot) walk(el.shadowRoot);
+      }
+    };
+    walk(document);
+    return out;
+  });
+}
+
+// Waits until the element's chart in `box` (a locator of its container) is drawn: charts are
+// built when near the viewport and the browser is idle.
+export async function chartDrawn(box) {
+  await box.scrollIntoViewIfNeeded();
+  await box.locator('canvas').first().waitFor({ state: 'attached', timeout: 15000 });
+}

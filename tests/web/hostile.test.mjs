@@ -98,7 +98,7 @@ test('a hostile model list, hostile metadata and hostile file names stay text; t
   const named = (name, bytes) => d.getByTestId('model-file').setInputFiles({ name, mimeType: 'application/octet-stream', buffer: bytes });
   await named(`${H('broken')}.safetensors`, Buffer.from('not a model'));
   await page.waitForFunction(() => document.querySelector('lmul-digit-demo').shadowRoot.querySelector('[data-testid="error"]').textContent.includes('broken'));
-  assert.match(await d.getByTestId('error').textContent(), new RegExp(`^Could not load ${H('broken').replace(/[()[\]^$.*+?|\\]/g, '\\$&')}\\.safetensors: .+ The previous model stays active\\.$`));
+  assert.match(await d.getByTestId('error').textContent(), new RegExp(`^Could not load ${H('broken').replace(/[()[\]^$.*+?|\\]/g, '\\$&')}\\.safetensors\\. This is not a \\.safetensors model file .+ The previous model stays active\\.Technical reason: `));
   await named(`${H('file')}.safetensors`, fs.readFileSync(path.join(root, 'models/mlp-784-128-10.safetensors')));
   await page.waitForFunction(() => document.querySelector('lmul-digit-demo').model.startsWith('file:'));
   assert.equal(await d.getByTestId('model-select').locator('option:checked').textContent(), `File: ${H('file')}.safetensors`);

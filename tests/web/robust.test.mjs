@@ -48,43 +48,56 @@ after(async () => {
 });
 
 test('empty canvas: "–" predictions, histograms explain why they are empty, Undo disabled, no errors', async () => {
+  // A fresh element (the page itself starts on a random test digit).
+  const fresh = page.locator('#empty');
+  await page.evaluate(() => {
+    const el = Object.assign(document.createElement('lmul-digit-demo'), { id: 'empty' });
+    document.body.append(el);
+  });
+  await fresh.evaluate((el) => el.ready);
   await settle();
-  for (const id of ['pred-exact', 'pred-float', 'pred-lmul']) assert.equal(await text(id), '–', id);
-  assert.equal(await demo().evaluate((el) => el.predictions), null);
+  const freshText = async (id) => (await fresh.getByTestId(id).textContent()).trim();
+  for (const id of ['pred-exact', 'pred-float', 'pred-lmul']) assert.equal(await freshText(id), '–', id);
+  assert.equal(await fresh.evaluate((el) => el.predictions), null);
   for (const name of ['float', 'lmul']) {
-    assert.equal(await page.getByTestId(`hist-${name}`).getAttribute('data-count'), '0');
-    const empty = page.getByTestId(`hist-${name}-empty`);
+    assert.equal(await fresh.getByTestId(`hist-${name}`).getAttribute('data-count'), '0');
+    const empty = fresh.getByTestId(`hist-${name}-empty`);
     assert.ok(await empty.isVisible(), `hist-${name}: no empty-state text`);
     assert.match(await empty.textContent(), /No products to show yet: draw a digit/);
   }
-  assert.equal(await page.getByTestId('undo').isDisabled(), true);
+  assert.equal(await fresh.getByTestId('undo').isDisabled(), true);
   // Clear on an empty pad changes nothing and leaves nothing to undo.
-  await page.getByTestId('clear').click();
+  await fresh.getByTestId('clear').click();
   await settle();
-  assert.equal(await page.getByTestId('undo').isDisabled(), true);
-  assert.equal(await text('pred-exact'), '–');
+  assert.equal(await fresh.getByTestId('undo').isDisabled(), true);
+  assert.equal(await freshText('pred-exact'), '–');
   // A drawing fills the histograms and hides the empty state; clearing brings it back.
-  await drawStrokes(page, DIGITS[7]);
+  await fresh.getByTestId('draw-canvas').scrollIntoViewIfNeeded();
+  await drawStrokes(page, DIGITS[7], fresh);
   await settle();
-  assert.equal(await page.getByTestId('hist-lmul-empty').isVisible(), false);
-  await page.getByTestId('clear').click();
+  assert.equal(await fresh.getByTestId('hist-lmul-empty').isVisible(), false);
+  await fresh.getByTestId('clear').click();
   await settle();
-  assert.ok(await page.getByTestId('hist-lmul-empty').isVisible());
-  assert.equal(await text('pred-lmul'), '–');
+  assert.ok(await fresh.getByTestId('hist-lmul-empty').isVisible());
+  assert.equal(await freshText('pred-lmul'), '–');
+  await fresh.evaluate((el) => el.remove());
+  await page.evaluate(() => scrollTo(0, 0));
   assert.deepEqual(problems, []);
 });
 
 test('dropping a non-model file (PNG, text) gives a clear error and keeps the model; a dropped model loads', async () => {
+  await page.getByTestId('clear').click();
   await drawStrokes(page, DIGITS[7]);
   await settle();
   assert.equal(await text('pred-exact'), '7');
   const png = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==', 'base64');
   const alert = page.getByTestId('error');
   for (const [f, why] of [
-    [file('digit.png', 'image/png', png), /Could not load digit\.png: not a model: expected a \.safetensors file .*got image\/png\. The previous model stays active\./],
-    [file('notes.txt', 'text/plain', 'hello'), /Could not load notes\.txt: not a model: expected a \.safetensors file .*got text\/plain/],
-    // Named like a model, but text inside: the loader's own message.
-    [file('notes.safetensors', '', 'just some text, no header'), /Could not load notes\.safetensors: .+The previous model stays active\./],
+    // English first (what the file is), the loader's technical reason below it.
+    [file('digit.png', 'image/png', png), /^Could not load digit\.png\. This is not a \.safetensors model file \(it starts with PNG image data\)\. The previous model stays active\.Technical reason: lm\.loadModel: .*header length \d+ goes beyond the end of the file \(70 bytes\)$/],
+    [file('notes.txt', 'text/plain', 'hello'), /^Could not load notes\.txt\. This is not a \.safetensors model file \(it starts with text: “hello”\)\. The previous model stays active\.Technical reason: .*fewer than the 8-byte header length/],
+    [file('notes.safetensors', '', 'just some text, no header'), /^Could not load notes\.safetensors\. This is not a \.safetensors model file \(it starts with text: “just some text, no header”\)\. The previous model stays active\.Technical reason: /],
+    [file('empty.safetensors', '', ''), /^Could not load empty\.safetensors\. This file is empty \(0 bytes\), not a model\./],
   ]) {
     const drop = await dropFiles([f]);
     assert.deepEqual(drop, { accepted: true, veil: true, after: false }, `${f.name}: drop handling`);
@@ -116,7 +129,7 @@ test('on the demo page a file dropped outside the element loads into it (the bro
   const drop = await dropFiles([file('notes.txt', 'text/plain', 'hello')], { onPage: true });
   assert.equal(drop.accepted, true, 'the page accepts the drop instead of letting the browser open the file');
   await page.waitForFunction(() => document.querySelector('lmul-digit-demo').shadowRoot.querySelector('[data-testid="error"]').textContent.includes('notes.txt'));
-  assert.match(await alert.textContent(), /Could not load notes\.txt: not a model/);
+  assert.match(await alert.textContent(), /Could not load notes\.txt\. This is not a \.safetensors model file/);
   await dropFiles([{ name: 'deep.safetensors', url: '/models/mlp-784-128-128-128-128-10.safetensors' }], { onPage: true });
   await page.waitForFunction(() => /128, 128, 128/.test(document.querySelector('lmul-digit-demo').shadowRoot.querySelector('#energy-formula').textContent));
   assert.equal(await alert.isVisible(), false);
@@ -130,7 +143,7 @@ test('on the demo page a file dropped outside the element loads into it (the bro
 test('a model of the wrong shape gives an error naming what is wrong', async () => {
   const alert = page.getByTestId('error');
   for (const [layers, why] of [
-    [[784, 5], /Could not load five\.safetensors: five\.safetensors has 5 outputs where the demo needs 10 \(one per digit\) \(layers \[784, 5\]\)/],
+    [[784, 5], /^Could not load five\.safetensors\. This model does not fit the demo: it must read 28×28 pixels \(784 inputs\) and score 10 digits\. The previous model stays active\.Technical reason: five\.safetensors has 5 outputs where the demo needs 10 \(one per digit\) \(layers \[784, 5\]\)$/],
     [[100, 32, 10], /small\.safetensors has 100 inputs where the demo needs 784 \(28×28 pixels\) \(layers \[100, 32, 10\]\)/],
     [[64, 3], /has 64 inputs where the demo needs 784 \(28×28 pixels\) and 3 outputs where the demo needs 10/],
   ]) {
@@ -138,7 +151,7 @@ test('a model of the wrong shape gives an error naming what is wrong', async () 
     await page.getByTestId('model-file').setInputFiles({ name, mimeType: 'application/octet-stream', buffer: safetensors(layers) });
     await page.waitForFunction((n) => document.querySelector('lmul-digit-demo').shadowRoot.querySelector('[data-testid="error"]').textContent.includes(n), name);
     assert.match(await alert.textContent(), why);
-    assert.match(await alert.textContent(), /The previous model stays active\.$/);
+    assert.match(await alert.textContent(), /The previous model stays active\.Technical reason: /);
     assert.equal(await energyLayers(), '784, 128, 10');
   }
   // The same shape check on a dropped file.

@@ -69,6 +69,7 @@ test('2,000 strokes: stroke end to prediction stays flat (in-page pointer events
   const seven = [...line([0.3, 0.22], [0.7, 0.22], 10), ...line([0.7, 0.22], [0.46, 0.83], 10), [0.46, 0.83]];
   const r = await page.evaluate(async (seven) => {
     const el = document.querySelector('lmul-digit-demo');
+    el.clear(); // the page opens on a random test digit: the strokes alone must make the 7
     const canvas = el.shadowRoot.querySelector('[data-testid="draw-canvas"]');
     const box = canvas.getBoundingClientRect();
     const fire = (type, [x, y]) => canvas.dispatchEvent(new PointerEvent(type, {

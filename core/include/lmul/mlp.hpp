@@ -100,10 +100,12 @@ constexpr uint8_t kNonFinitePrediction = 255;
 
 // Accuracy on n images (uint8 pixels, n * input_size, inputs pixel_to_input()) with labels.
 // `progress(done, n)` is called now and then; returning false cancels (the result then covers
-// the images done).
+// the images done). With `logits`, image k's logits go to logits[k * classes ...] (how close
+// each call was, for finding the inputs an approximate multiplier nearly flips).
 EvalResult evaluate(const PreparedNetwork& net, std::size_t input_size, std::size_t classes,
                     const uint8_t* images, const uint8_t* labels, std::size_t n,
-                    const std::function<bool(std::size_t, std::size_t)>& progress = {});
+                    const std::function<bool(std::size_t, std::size_t)>& progress = {},
+                    float* logits = nullptr);
 inline EvalResult evaluate(const MlpInference& net, const uint8_t* images, const uint8_t* labels,
                            std::size_t n,
                            const std::function<bool(std::size_t, std::size_t)>& progress = {}) {

@@ -29,7 +29,8 @@ public:
   // As lmul::evaluate, for the network under `plan`.
   EvalResult evaluate(const uint8_t* images, const uint8_t* labels, std::size_t n,
                       const MulPlan& plan,
-                      const std::function<bool(std::size_t, std::size_t)>& progress = {});
+                      const std::function<bool(std::size_t, std::size_t)>& progress = {},
+                      float* logits = nullptr);
 
   // Bytes held by prepared copies, and how many plans they serve.
   std::size_t prepared_bytes() const;
