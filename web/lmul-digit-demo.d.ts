@@ -131,8 +131,12 @@ export declare class LMulDigitDemo extends HTMLElement {
   undo(): boolean;
   /** puts MNIST test image `index` (0..9999) on the pad */
   showTestImage(index: number): Promise<{ index: number; label: number }>;
-  /** puts a random MNIST test image on the pad; with a label 0..9, a random image of that digit */
-  showRandomTestImage(label?: number | null): Promise<{ index: number; label: number }>;
+  /**
+   * puts a random MNIST test image on the pad; with a label 0..9, a random image of that digit.
+   * With `sample: true` it is one of the first 256 test images (a 37 KB file instead of the
+   * 1.4 MB test set) unless the whole set is loaded already: what the demo page opens on.
+   */
+  showRandomTestImage(label?: number | null, options?: { sample?: boolean }): Promise<{ index: number; label: number }>;
   /**
    * runs the test-set sweep on the first n test images (default 10000); for a fine-tune whose
    * base model is in the menu it also sweeps the base. Resolves to null when a sweep is already

@@ -17,7 +17,7 @@
 // Reference: the README's "The demo element"; types: lmul-digit-demo.d.ts.
 import { createLMul } from '../wasm/index.js';
 import { DrawingPad, RASTER_SIZE } from './drawing.js';
-import { loadMnist, MNIST_URL } from './mnist.js';
+import { TestImages, MNIST_URL, MNIST_SAMPLE_URL } from './mnist.js';
 import { energyTexts } from './energy.js';
 import { assetsBaseUrl, assetUrl } from './assets.js';
 import { Catalogue, METHOD_OF_VARIANT, packageDefaultEntry } from './catalogue.js';
@@ -483,17 +483,15 @@ class LMulDigitDemo extends HTMLElement {
     return this.#pad.undo();
   }
   async showTestImage(index) {
-    const d = await this.#testSet();
-    const i = clampInt(index, 0, d.n - 1, 0);
-    this.#pad.setImage(d.image(i), { index: i, label: d.labels[i] });
-    return { index: i, label: d.labels[i] };
+    const { pixels, index: i, label } = await this.#testImages().image(clampInt(index, 0, Number.MAX_SAFE_INTEGER, 0));
+    this.#pad.setImage(pixels, { index: i, label });
+    return { index: i, label };
   }
-  // A random test image, of one digit when label is 0..9.
-  async showRandomTestImage(label = null) {
+  // A random test image, of one digit when label is 0..9; with `sample`, from the first 256
+  // test images (37 KB) unless the whole test set (1.4 MB) is loaded already.
+  async showRandomTestImage(label = null, { sample = false } = {}) {
     if (label !== null) checkInt('showRandomTestImage: label', label, 0, 9);
-    const d = await this.#testSet();
-    const pool = label === null ? null : d.labels.reduce((out, l, i) => (l === label ? (out.push(i), out) : out), []);
-    return this.showTestImage(pool ? pool[Math.floor(Math.random() * pool.length)] : Math.floor(Math.random() * d.n));
+    return this.showTestImage(await this.#testImages().randomIndex(label, { sample: Boolean(sample) }));
   }
   async runSweep(n = 10000) {
     return this.#runSweep(n, false);
@@ -507,7 +505,7 @@ class LMulDigitDemo extends HTMLElement {
       model: this.#model,
       plan: { option: this.#planOption(), text: this.plan.text },
       baseBytes: (entry) => this.#catalogue.bytes(entry),
-      dataset: () => this.#testSet(),
+      dataset: () => this.#testImages().all(),
       confirmLong,
     });
   }
@@ -730,7 +728,7 @@ class LMulDigitDemo extends HTMLElement {
     const s = this.#settings;
     return {
       model: this.#model,
-      dataset: () => this.#testSet(),
+      dataset: () => this.#testImages().all(),
       opts: { exact: this.#spec('exact'), approx: this.#opts('lmul') },
       label: `L-Mul ${s.variant} E${s.E}M${s.M}, ${s.rounding}, plan ${this.plan.text}`,
     };
@@ -829,8 +827,9 @@ class LMulDigitDemo extends HTMLElement {
     this.dispatchEvent(new CustomEvent(type, { detail, bubbles: true, composed: true }));
   }
 
-  #testSet() {
-    return loadMnist(assetUrl(this.#base, 'web/data/mnist-t10k.bin', MNIST_URL));
+  #testImages() {
+    return new TestImages(assetUrl(this.#base, 'web/data/mnist-t10k.bin', MNIST_URL),
+      assetUrl(this.#base, 'web/data/mnist-t10k-sample.bin', MNIST_SAMPLE_URL));
   }
 
   // A test image asked for by a button: one at a time, and the button keeps focus (it is marked

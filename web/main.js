@@ -1,13 +1,13 @@
 // The demo page: the page is one <lmul-digit-demo> element (the same one the package exports),
 // so what the page shows is exactly what an embedding page gets. Its state lives in the URL
-// (url-state); a visit without a shared input starts on a random test digit, predicted as soon
-// as the module and the model are there.
+// (url-state); a visit without a shared input starts on a random test digit (one of the first 256,
+// which come in a 37 KB file), predicted as soon as the module and the model are there.
 import 'lmul-wasm/demo';
 import { hasSharedInput } from './url-state.js';
 
 const demo = document.querySelector('lmul-digit-demo');
 if (!hasSharedInput(location.hash))
-  demo.showRandomTestImage().catch((err) => console.error(`lmul-digit-demo: no random test digit: ${err.message ?? err}`));
+  demo.showRandomTestImage(null, { sample: true }).catch((err) => console.error(`lmul-digit-demo: no random test digit: ${err.message ?? err}`));
 
 // A model file dropped next to the demo (header, margins) loads into it too, instead of the
 // browser navigating away from the page to show the file.

@@ -1,9 +1,12 @@
 // Loads web/data/mnist-t10k.bin, the compact MNIST test set (gzip of the format of
-// mnist-format.js), once per URL. Works in pages, workers and Node >= 18 (DecompressionStream).
+// mnist-format.js), once per URL, and picks single test images from it or from its first-images
+// sample. Works in pages, workers and Node >= 18 (DecompressionStream).
 import { fetchBytes } from './assets.js';
 import { decodeMnist, MnistSet } from './mnist-format.js';
 
 export const MNIST_URL = new URL('./data/mnist-t10k.bin', import.meta.url);
+// The first 256 test images (37 KB instead of 1.4 MB; scripts/make-mnist-asset.mjs).
+export const MNIST_SAMPLE_URL = new URL('./data/mnist-t10k-sample.bin', import.meta.url);
 
 async function gunzip(bytes) {
   // A server may already have removed the gzip layer (Content-Encoding): look before inflating.
@@ -13,16 +16,57 @@ async function gunzip(bytes) {
 }
 
 const cache = new Map();
+const loaded = new Map(); // URL -> MnistSet, once its promise resolved
 
 // Fetches the asset once per URL and resolves to its MnistSet; later calls share the promise.
 export function loadMnist(url = MNIST_URL) {
   const key = String(url);
   if (!cache.has(key)) {
-    const p = (async () => new MnistSet(await gunzip(await fetchBytes(url, 'web/data'))))();
+    const p = (async () => {
+      const set = new MnistSet(await gunzip(await fetchBytes(url, 'web/data')));
+      loaded.set(key, set);
+      return set;
+    })();
     p.catch(() => cache.delete(key)); // allow a retry after a failure
     cache.set(key, p);
   }
   return cache.get(key);
+}
+
+// Single test images by test-set index, for a page: from the sample while the whole set is not
+// loaded and the index is in the sample, so that a page's first random digit costs 37 KB; from
+// the whole set otherwise (loaded then, once).
+export class TestImages {
+  #full;
+  #sample;
+  constructor(full = MNIST_URL, sample = MNIST_SAMPLE_URL) {
+    this.#full = full;
+    this.#sample = sample;
+  }
+  // The whole test set (a MnistSet).
+  all() {
+    return loadMnist(this.#full);
+  }
+  async #setFor(index) {
+    const full = loaded.get(String(this.#full));
+    if (full) return full;
+    const sample = await loadMnist(this.#sample).catch(() => null); // the whole set will do
+    return sample && index < sample.n ? sample : this.all();
+  }
+  // { pixels, index, label } of test image `index` (an integer >= 0; past the end, the last one).
+  async image(index) {
+    const set = await this.#setFor(index);
+    const i = Math.min(index, set.n - 1);
+    return { pixels: set.image(i), index: i, label: set.labels[i] };
+  }
+  // The index of a random test image, of one digit when label is 0..9: from the whole set, or
+  // with `sample` from the sample unless the whole set is loaded already.
+  async randomIndex(label = null, { sample = false } = {}) {
+    const set = sample ? await this.#setFor(0) : await this.all();
+    const pool = [];
+    for (let i = 0; i < set.n; ++i) if (label === null || set.labels[i] === label) pool.push(i);
+    return pool[Math.floor(Math.random() * pool.length)];
+  }
 }
 
 export { gunzip, decodeMnist, MnistSet };

@@ -212,3 +212,17 @@ test('the package ships every module the element and its worker import, and ever
   assert.ok(packageFiles.includes('web/lmul-digit-demo.d.ts'));
   console.log(`the element's module graph: ${seen.size} files, all in the package`);
 });
+
+test('number texts: counts with thousands separators (no Intl on the way to the first prediction), true minus signs', async () => {
+  const { int, relErr, signed, duration } = await import('../../web/format.js');
+  assert.deepEqual([0, 7, 999, 1000, 12345, 784000, 1234567, -1234567, '10000', 2.6].map(int),
+    ['0', '7', '999', '1,000', '12,345', '784,000', '1,234,567', '-1,234,567', '10,000', '3']);
+  for (let k = 0; k < 200; ++k) {
+    const v = Math.round((Math.random() - 0.5) * 10 ** (1 + Math.floor(Math.random() * 9))) || 0;
+    assert.equal(int(v), v.toLocaleString('en-US'), `int(${v})`);
+  }
+  assert.equal(relErr(-0.0123), '−1.23 %');
+  assert.equal(relErr(3.1e-5), '3.10e-5');
+  assert.equal(signed(0.5), '+50.0 %');
+  assert.equal(duration(200), '3 min 20 s');
+});
