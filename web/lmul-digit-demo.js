@@ -15,8 +15,8 @@
 // test-images.js + mnist.js (MNIST test images on the pad), finder.js + finder-view.js (the
 // disagreement finder), sweep-controller.js + sweep.js + sweep-worker.js (the test-set sweep),
 // charts.js + svg-chart.js + export.js (charts and downloads), url-state.js + share.js (the
-// state in the URL), file-kind.js (what a bad file is), drawing.js (the pad), file-drop.js,
-// presets.js, energy.js, warmup.js and assets.js.
+// state in the URL), page-listeners.js (the color scheme and Ctrl+Z), file-kind.js (what a bad
+// file is), drawing.js (the pad), file-drop.js, presets.js, energy.js, warmup.js and assets.js.
 // Reference: the README's "The demo element"; types: lmul-digit-demo.d.ts.
 import { createLMul } from '../wasm/index.js';
 import { DrawingPad, inkColors } from './drawing.js';
