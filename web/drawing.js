@@ -18,6 +18,13 @@
 export const STROKE_WIDTH = 0.08;
 export const RASTER_SIZE = 280;
 
+// The ink and paper colors of host (its --lmd-ink and --lmd-paper): the pad's, and of every
+// image drawn like it.
+export function inkColors(host) {
+  const cs = getComputedStyle(host);
+  return { ink: cs.getPropertyValue('--lmd-ink').trim() || '#000', paper: cs.getPropertyValue('--lmd-paper').trim() || '#fff' };
+}
+
 function makeCanvas(size) {
   if (typeof OffscreenCanvas !== 'undefined') return new OffscreenCanvas(size, size);
   const c = document.createElement('canvas');

@@ -1,5 +1,6 @@
-// Files the demo hands out: a sweep as CSV and JSON (pure), and the download of a Blob through
-// a temporary link (one object URL alive at a time, revoked by the next download or release()).
+// Files the demo hands out: a sweep as CSV and JSON and a chart's title and file name (pure), the
+// download of a Blob or a chart through a temporary link (one object URL alive at a time,
+// revoked by the next download or release()), and the charts' export buttons.
 
 // A sweep: { model: { id, name }, base: { id, name } | null, settings: { E, rounding, variant,
 // method }, plan (the L-Mul column's, CLI grammar), images, state ('done' | 'cancelled' |
@@ -34,6 +35,34 @@ export function sweepJson(sweep) {
 // 'Seed MLP 784-128-10' -> 'seed-mlp-784-128-10'
 export const slug = (text) => String(text).toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 60) || 'lmul';
 
+const CHART_TITLES = {
+  'hist-float': 'Float: relative error of every product',
+  'hist-lmul': 'L-Mul: relative error of every product',
+  logits: 'Logit difference to exact, per class',
+  sweep: 'Test-set accuracy against M',
+};
+
+// The export of chart `name` ('hist-float', 'hist-lmul', 'logits' or 'sweep') of model
+// `modelName` under settings { E, M, variant, rounding }: { title (drawn in the image), file (its
+// name without the extension) }.
+export function chartExport(name, modelName, { E, M, variant, rounding }) {
+  return {
+    title: `${CHART_TITLES[name]} — ${modelName ?? ''}, E${E}M${M}, ${variant}, ${rounding}`,
+    file: `lmul-${name}-${slug(modelName ?? 'model')}-E${E}M${M}`,
+  };
+}
+
+// The charts' export buttons under root (button[data-chart][data-export="png" or "svg"]): chart(name)
+// is the Chart (null while there is none), naming(name) its chartExport(); onError(err) hears
+// of a failed export.
+export function wireChartExports(root, downloads, { chart, naming, onError }) {
+  root.addEventListener('click', (e) => {
+    const button = e.target.closest?.('button[data-export]');
+    const c = button && chart(button.dataset.chart);
+    if (c) downloads.saveChart(c, button.dataset.export, naming(button.dataset.chart)).catch(onError);
+  });
+}
+
 export class Downloads {
   #url = null;
   #root;
@@ -48,6 +77,11 @@ export class Downloads {
     this.#root.append(a);
     a.click();
     a.remove();
+  }
+  // A chart (charts.js) as kind 'png' or 'svg', named by chartExport().
+  async saveChart(chart, kind, { title, file }) {
+    if (kind === 'png') this.save(`${file}.png`, await chart.png(title));
+    else this.save(`${file}.svg`, new Blob([await chart.svg(title)], { type: 'image/svg+xml' }));
   }
   release() {
     if (this.#url) URL.revokeObjectURL(this.#url);

@@ -6,6 +6,7 @@
 import { SweepRunner } from './sweep.js';
 import { findDisagreements } from './finder.js';
 import { int } from './format.js';
+import { inkColors } from './drawing.js';
 
 const PAGE = 24; // items shown at a time
 const RESCAN_MS = 350; // quiet time after a change before scanning again
@@ -179,9 +180,8 @@ export class FinderView {
 const fmtMargin = (v) => (Number.isFinite(v) ? (v < 0 ? `−${Math.abs(v).toFixed(2)}` : v.toFixed(2)) : '–');
 
 function paintThumb(canvas, pixels, host) {
-  const cs = getComputedStyle(host);
   const ctx = canvas.getContext('2d');
-  ctx.fillStyle = cs.getPropertyValue('--lmd-ink').trim() || '#000';
+  ctx.fillStyle = inkColors(host).ink;
   ctx.fillRect(0, 0, 1, 1);
   const ink = ctx.getImageData(0, 0, 1, 1).data;
   const img = ctx.createImageData(28, 28);

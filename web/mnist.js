@@ -36,7 +36,7 @@ export function loadMnist(url = MNIST_URL) {
 // Single test images by test-set index, for a page: from the sample while the whole set is not
 // loaded and the index is in the sample, so that a page's first random digit costs 37 KB; from
 // the whole set otherwise (loaded then, once).
-export class TestImages {
+export class TestImageFiles {
   #full;
   #sample;
   constructor(full = MNIST_URL, sample = MNIST_SAMPLE_URL) {
@@ -59,13 +59,10 @@ export class TestImages {
     const i = Math.min(index, set.n - 1);
     return { pixels: set.image(i), index: i, label: set.labels[i] };
   }
-  // The index of a random test image, of one digit when label is 0..9: from the whole set, or
-  // with `sample` from the sample unless the whole set is loaded already.
-  async randomIndex(label = null, { sample = false } = {}) {
-    const set = sample ? await this.#setFor(0) : await this.all();
-    const pool = [];
-    for (let i = 0; i < set.n; ++i) if (label === null || set.labels[i] === label) pool.push(i);
-    return pool[Math.floor(Math.random() * pool.length)];
+  // The set a random pick comes from: the whole set, or with `sample` the sample unless the
+  // whole set is loaded already.
+  pool({ sample = false } = {}) {
+    return sample ? this.#setFor(0) : this.all();
   }
 }
 

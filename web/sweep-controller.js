@@ -3,7 +3,7 @@
 // legend buttons, the table and its caption (a cancelled sweep marks its partial rows; a failed
 // one says why where the table is), the CSV and JSON downloads, and for a fine-tune the
 // comparison with its base model — and clears it when the model changes. The element supplies
-// the model, the settings, the plan and the test set.
+// the model, the settings, the plan and the test set (request()), and starts a sweep.
 import { SweepRunner, SWEEP_MS, sweepJobs, defaultPoolSize, estimateSweep, LONG_SWEEP_SECONDS } from './sweep.js';
 import { sweepChart, sweepSeries } from './charts.js';
 import { METHOD_OF_VARIANT, isAtTuned } from './catalogue.js';
@@ -39,11 +39,16 @@ export class SweepController {
   #connected = false;
   #record = null; // the last sweep, for the downloads
   #confirmed = false; // "run it anyway" was clicked
+  #request;
 
-  constructor(refs, host, downloads) {
+  // request(): what a sweep started now runs, { model, settings, plan, baseBytes, dataset } (see
+  // run()); model is null while there is none.
+  constructor(refs, host, downloads, { request }) {
     this.#refs = refs;
     this.#host = host;
     this.#downloads = downloads;
+    this.#request = request;
+    refs.sweepCancel.addEventListener('click', () => this.cancel());
     this.#table(null);
     this.#legend(null);
     refs.sweepLegend.addEventListener('click', (e) => {
@@ -121,15 +126,17 @@ export class SweepController {
     r.sweepCsv.disabled = r.sweepJson.disabled = true;
   }
 
-  // One sweep over the first n test images. model: { entry, handle, bytes, tuned, base } (a
-  // fine-tune with a listed base is compared with it); plan: { option, text } (the exact layers,
-  // as model.predict's plan option and as the L-Mul column's plan text); baseBytes(entry) and
-  // dataset() load what it needs. With confirmLong (a click on Run sweep), a sweep estimated to
-  // take longer than LONG_SWEEP_SECONDS only says how long and offers to run it anyway. Resolves
-  // to { cancelled, seconds, accuracy }, or null if a sweep is already running or waits for that
-  // confirmation; rejects (after showing why) when it fails.
-  async run({ n, settings: s, model, plan, baseBytes, dataset, confirmLong = false }) {
-    if (this.running) return null;
+  // One sweep over the first n test images of what request() gives: model: { entry, handle,
+  // bytes, tuned, base } (a fine-tune with a listed base is compared with it); settings; plan:
+  // { option, text } (the exact layers, as model.predict's plan option and as the L-Mul column's
+  // plan text); baseBytes(entry) and dataset() load what it needs. With confirmLong (a click on
+  // Run sweep), a sweep estimated to take longer than LONG_SWEEP_SECONDS only says how long and
+  // offers to run it anyway. Resolves to { cancelled, seconds, accuracy }, or null if there is no
+  // model, a sweep is already running or waits for that confirmation; rejects (after showing
+  // why) when it fails.
+  async run(n, { confirmLong = false } = {}) {
+    const { settings: s, model, plan, baseBytes, dataset } = this.#request();
+    if (!model || this.running) return null;
     const confirmed = this.#confirmed;
     this.#confirmed = false;
     const r = this.#refs;

@@ -55,6 +55,15 @@ function unbase64url(text) {
   return Uint8Array.from(s, (c) => c.charCodeAt(0));
 }
 
+// The state of a running demo for encodeState: the model's list entry (a file of the user's own,
+// entry.bytes, cannot travel in a link), settings { E, M, variant, rounding }, the exact layers,
+// the pad's sole image (a test image travels by its index) and the network input (a drawing
+// travels as its input).
+export function linkState({ entry, settings: { E, M, variant, rounding }, exact, sole, input }) {
+  const testImage = sole?.index !== undefined;
+  return { model: entry.bytes ? null : entry.id, E, M, variant, rounding, exact, image: testImage ? sole.index : null, input: testImage ? null : input };
+}
+
 /**
  * state: { model, E, M, variant, rounding, exact: number[] (exact layer indices),
  *          image: number | null (test image index), input: Float32Array | null (a drawing) }

@@ -2,21 +2,19 @@
 // m, e, model and theme reflect, a property exists for each, bad property values throw, events
 // bubble out of the shadow root to the document, and the documented ::parts and --lmd-* custom
 // properties style it from outside.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launch, settle } from './helpers.mjs';
+import { serverAndBrowser, settle, drawStrokes } from './helpers.mjs';
 import { DIGITS } from './digits.mjs';
-import { drawStrokes } from './helpers.mjs';
 
-let srv, browser, context, page;
+let srv, context, page;
 const problems = [];
 const demo = () => page.locator('#subject');
 const text = async (id) => (await demo().getByTestId(id).textContent()).trim();
 
-before(async () => {
-  srv = await startServer();
-  browser = await launch();
-  context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+serverAndBrowser(async (env) => {
+  srv = env.srv;
+  context = await env.browser.newContext({ viewport: { width: 1280, height: 900 } });
   page = await context.newPage();
   page.on('pageerror', (e) => problems.push(e.message));
   page.on('console', (m) => m.type() === 'error' && problems.push(m.text()));
@@ -27,10 +25,6 @@ before(async () => {
     el.id = 'subject';
     await el.ready;
   });
-});
-after(async () => {
-  await browser?.close();
-  await srv?.close();
 });
 
 test('m and e: attributes change the running element, the controls reflect into them, properties too', async () => {

@@ -1,13 +1,13 @@
 // The demo page in Debian's Chromium (playwright-core): drawing, predictions, M, histograms,
 // presets, undo, random test digits, bad model files, the sweep, layout and console hygiene.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launch, openPage, drawStrokes, screenshotPath, testIdText, settle as settleFrames } from './helpers.mjs';
+import { usePage, drawStrokes, screenshotPath, testIdText, settle as settleFrames } from './helpers.mjs';
 import { DIGITS, AMBIGUOUS } from './digits.mjs';
 import { createLMul } from '../../wasm/index.js';
 import { readMnistTest } from '../../scripts/make-mnist-asset.mjs';
 
-let srv, browser, page, problems;
+let page, problems;
 const demo = () => page.locator('lmul-digit-demo');
 const text = (id) => testIdText(page, id);
 const settle = () => settleFrames(page);
@@ -22,17 +22,7 @@ async function probs(method) {
   return demo().evaluate((el, m) => Array.from(el.predictions[m].probs), method);
 }
 
-before(async () => {
-  srv = await startServer();
-  browser = await launch();
-  ({ page, problems } = await openPage(browser, srv.origin));
-  await demo().evaluate((el) => el.ready);
-});
-
-after(async () => {
-  await browser?.close();
-  await srv?.close();
-});
+usePage((env) => ({ page, problems } = env));
 
 test('the page loads offline with no console errors, on a random test digit already predicted; the URL holds the state', async () => {
   assert.equal(await page.title(), 'lmul-wasm — multiplication by addition, live');

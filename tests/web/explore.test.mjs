@@ -2,11 +2,11 @@
 // disagreement finder (clicked through), the per-layer errors and the plan editor, inline help,
 // histograms on one y-scale, keyboard and focus, axe-core, the link that restores the state,
 // exports, the cancelled sweep's caption, the phone fold and the first impression's time.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import os from 'node:os';
 import { AxeBuilder } from '@axe-core/playwright';
-import { startServer, launch, openPage, drawStrokes, testIdText, settle as settleFrames, chartDrawn } from './helpers.mjs';
+import { usePage, openPage, drawStrokes, testIdText, settle as settleFrames, chartDrawn } from './helpers.mjs';
 import { DIGITS } from './digits.mjs';
 
 let srv, browser, page, context, problems;
@@ -33,17 +33,7 @@ async function download(p, click) {
   return { name: d.suggestedFilename(), bytes: fs.readFileSync(path) };
 }
 
-before(async () => {
-  srv = await startServer();
-  browser = await launch();
-  ({ page, context, problems } = await openPage(browser, srv.origin));
-  await demo().evaluate((el) => el.ready);
-});
-
-after(async () => {
-  await browser?.close();
-  await srv?.close();
-});
+usePage((env) => ({ srv, browser, page, context, problems } = env));
 
 test('the disagreement finder scans 10,000 images (timed) and a click loads an image where exact and L-Mul really disagree', async () => {
   await setM(1);

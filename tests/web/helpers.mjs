@@ -26,19 +26,32 @@ export async function launch() {
   return chromium.launch(LAUNCH);
 }
 
-// The server and Chromium for the tests of one file: started before them, stopped after them.
-// Returns { srv, browser }, filled in by the time the tests run.
-export function serverAndBrowser() {
+// The server and Chromium for the tests of one file: started before them (then `setup(env)`, in
+// the same hook: Node 20 does not wait for one top-level before() to finish before the next),
+// stopped after them. Returns { srv, browser }, filled in by the time the tests run.
+export function serverAndBrowser(setup) {
   const env = {};
   before(async () => {
     env.srv = await startServer();
     env.browser = await launch();
+    await setup?.(env);
   });
   after(async () => {
     await env.browser?.close();
     await env.srv?.close();
   });
   return env;
+}
+
+// The server, Chromium and the demo page (openPage with `options`) for the tests of one file;
+// `use({ srv, browser, page, context, problems })` is called once the element is ready, before
+// the tests.
+export function usePage(use, options) {
+  serverAndBrowser(async (env) => {
+    const opened = await openPage(env.browser, env.srv.origin, options);
+    await opened.page.locator('lmul-digit-demo').evaluate((el) => el.ready);
+    use({ ...env, ...opened });
+  });
 }
 
 // A page that records console errors, page errors, failed requests and any request that

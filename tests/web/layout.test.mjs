@@ -1,19 +1,11 @@
 // Layout in Debian's Chromium: screenshots at desktop and phone widths in light and dark, and no
 // element past the right edge from 320 px up, in the widest state (a fine-tune's comparison sweep).
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launch, openPage, drawStrokes, screenshotPath, settle, overflowing } from './helpers.mjs';
+import { serverAndBrowser, openPage, drawStrokes, screenshotPath, settle, overflowing } from './helpers.mjs';
 import { DIGITS } from './digits.mjs';
 
-let srv, browser;
-before(async () => {
-  srv = await startServer();
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  await srv?.close();
-});
+const env = serverAndBrowser();
 
 const setM = async (page, m) => {
   await page.getByTestId('m-slider').fill(String(m));
@@ -21,7 +13,7 @@ const setM = async (page, m) => {
 };
 
 test('screenshots at 1280 px (light and dark) and 375 px; no horizontal overflow at 375, 360 and 320 px', async () => {
-  const { page, context, problems } = await openPage(browser, srv.origin);
+  const { page, context, problems } = await openPage(env.browser, env.srv.origin);
   await page.locator('lmul-digit-demo').evaluate((el) => el.ready);
   await page.getByTestId('clear').click();
   await drawStrokes(page, DIGITS[3]);
@@ -34,7 +26,7 @@ test('screenshots at 1280 px (light and dark) and 375 px; no horizontal overflow
   await context.close();
 
   for (const [width, scheme] of [[375, 'light'], [375, 'dark'], [360, 'light'], [320, 'light']]) {
-    const small = await openPage(browser, srv.origin, { width, height: 812, colorScheme: scheme });
+    const small = await openPage(env.browser, env.srv.origin, { width, height: 812, colorScheme: scheme });
     await small.page.locator('lmul-digit-demo').evaluate((el) => el.ready);
     await small.page.getByTestId('clear').click();
     await drawStrokes(small.page, DIGITS[4]);

@@ -2,13 +2,13 @@
 // that are not models, models of the wrong shape, a model the manifest lists but the server
 // cannot deliver, the window resized in the middle of a stroke, and a long drawing session
 // (JS heap and wasm memory stay flat; the 10 minutes, compressed to 300 mouse strokes).
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launch, openPage, drawStrokes, screenshotPath, testIdText, settle as settleFrames } from './helpers.mjs';
+import { usePage, drawStrokes, screenshotPath, testIdText, settle as settleFrames } from './helpers.mjs';
 import { DIGITS } from './digits.mjs';
 import { safetensors } from './model-files.mjs';
 
-let srv, browser, page, context, problems;
+let srv, page, context, problems;
 const demo = () => page.locator('lmul-digit-demo');
 const text = (id) => testIdText(page, id);
 const settle = () => settleFrames(page);
@@ -35,17 +35,7 @@ async function dropFiles(files, { onPage = false } = {}) {
 }
 const file = (name, type, buffer) => ({ name, type, base64: Buffer.from(buffer).toString('base64') });
 
-before(async () => {
-  srv = await startServer();
-  browser = await launch();
-  ({ page, context, problems } = await openPage(browser, srv.origin));
-  await demo().evaluate((el) => el.ready);
-});
-
-after(async () => {
-  await browser?.close();
-  await srv?.close();
-});
+usePage((env) => ({ srv, page, context, problems } = env));
 
 test('empty canvas: "–" predictions, histograms explain why they are empty, Undo disabled, no errors', async () => {
   // A fresh element (the page itself starts on a random test digit).
