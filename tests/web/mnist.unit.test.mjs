@@ -1,6 +1,7 @@
 // Test images for a page (web/mnist.js TestImageFiles, web/test-images.js randomIndex): the
-// first random digit comes from the 256-image sample without the 1.4 MB test set, indices are the test set's either way, and the
-// whole set takes over once it is loaded. Runs in Node (data: URLs stand in for the files).
+// first random digit comes from the 256-image sample without the 1.4 MB test set, indices are
+// the test set's either way, and the whole set takes over once it is loaded. Runs in Node
+// (data: URLs stand in for the files).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
