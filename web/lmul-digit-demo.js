@@ -55,6 +55,10 @@ function sharedLMul(base) {
   return instances.get(key);
 }
 
+// A new task: the module's start-up, the first model's load and the first prediction each run in
+// a task of their own instead of one long one, so that the page answers input in between.
+const nextTask = () => (globalThis.scheduler?.yield ? globalThis.scheduler.yield() : new Promise((r) => setTimeout(r, 0)));
+
 // A promise and settle(ok, reason), which settles it once; its rejection is reported only to
 // those who await it.
 function deferred() {
@@ -245,6 +249,7 @@ class LMulDigitDemo extends HTMLElement {
     // The model list and the first model's bytes load while the module compiles.
     this.#models.prefetch({ list: this.getAttribute('models'), base, wanted });
     const lm = this.#lmGiven ?? (await sharedLMul(base));
+    await nextTask();
     if (!current()) return false;
     this.#lm = lm;
     const sharedSettings = shared && ['E', 'M', 'variant', 'rounding'].some((k) => shared[k] !== undefined);

@@ -4,7 +4,10 @@
 // exports, the cancelled sweep's caption, the phone fold and the first impression's time.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
+import { createServer, listen, siteDir } from '../../scripts/serve.mjs';
 import { AxeBuilder } from '@axe-core/playwright';
 import { usePage, openPage, drawStrokes, testIdText, settle as settleFrames, chartDrawn } from './helpers.mjs';
 import { DIGITS } from './digits.mjs';
@@ -28,9 +31,8 @@ async function waitSweep(p, states = ['done', 'error', 'cancelled']) {
 }
 async function download(p, click) {
   const [d] = await Promise.all([p.waitForEvent('download'), click()]);
-  const path = await d.path();
-  const fs = await import('node:fs');
-  return { name: d.suggestedFilename(), bytes: fs.readFileSync(path) };
+  const file = await d.path();
+  return { name: d.suggestedFilename(), bytes: fs.readFileSync(file) };
 }
 
 usePage((env) => ({ srv, browser, page, context, problems } = env));
@@ -362,28 +364,40 @@ test('phone, 375x812: the three predictions are on screen with the pad while dra
   }
 });
 
-test('first impression: navigation to the first prediction of a random test digit (median of 5 cold loads); a slider change updates predictions and histograms in the next frame', async () => {
+test('first impression: navigation to the first prediction of a random test digit on the built site (median of 5 cold loads); a slider change updates predictions and histograms in the next frame', async () => {
+  // What `npm start` serves and a deployment gets: site/ (bundled, minified, precompressed).
+  assert.ok(fs.existsSync(path.join(siteDir, 'index.html')), 'site/ is missing: bash scripts/build.sh site');
+  const site = createServer({ root: siteDir, site: true });
+  const origin = `http://127.0.0.1:${await listen(site, 20000 + Math.floor(Math.random() * 2000))}`;
   const times = [];
-  for (let k = 0; k < 5; ++k) {
-    const c = await browser.newContext({ viewport: { width: 1280, height: 800 } }); // a fresh HTTP cache
-    const p = await c.newPage();
-    await p.addInitScript(() => {
-      document.addEventListener('lmul-predict', () => { window.firstPredictionAt ??= performance.now(); });
-    });
-    await p.goto(`${srv.origin}/web/`);
-    await p.waitForFunction(() => window.firstPredictionAt !== undefined, null, { timeout: 30000 });
-    const at = await p.evaluate(() => window.firstPredictionAt);
-    assert.match(await p.locator('lmul-digit-demo #preview-caption').textContent(), /^MNIST test image #\d+/);
-    times.push(at);
-    await c.close();
+  try {
+    for (let k = 0; k < 5; ++k) {
+      const c = await browser.newContext({ viewport: { width: 1280, height: 800 } }); // a fresh HTTP cache
+      const p = await c.newPage();
+      await p.addInitScript(() => {
+        document.addEventListener('lmul-predict', () => { window.firstPredictionAt ??= performance.now(); });
+      });
+      await p.goto(`${origin}/`);
+      await p.waitForFunction(() => window.firstPredictionAt !== undefined, null, { timeout: 30000 });
+      const at = await p.evaluate(() => window.firstPredictionAt);
+      // One of the 256 images of the sample, which is all the page loads of the test set.
+      const caption = await p.locator('lmul-digit-demo #preview-caption').textContent();
+      const index = Number(/^MNIST test image #(\d+)/.exec(caption)?.[1]);
+      assert.ok(index >= 0 && index < 256, caption);
+      const requested = await p.evaluate(() => performance.getEntriesByType('resource').map((e) => e.name));
+      assert.ok(!requested.some((u) => /mnist-t10k-[\w-]{8}\.bin$/.test(u)), 'the whole test set is not loaded for the first digit');
+      times.push(at);
+      await c.close();
+    }
+  } finally {
+    await new Promise((r) => site.close(r));
   }
   times.sort((a, b) => a - b);
   const median = times[2];
-  // Issue 14 asks for <= 500 ms on an idle machine; not met here (1.8-3.0 s measured on this
-  // shared 2-core machine: the .wasm, the model and the MNIST sample load before the first
-  // prediction). The figure is printed; the assertion guards against regressions from it.
+  // Issue 14 asks for <= 500 ms on an idle machine. The figure is printed with the machine's
+  // load; the assertion guards against regressions on a busy CI machine.
   const [load] = os.loadavg(), cores = os.cpus().length;
-  console.log(`navigation to first prediction, 5 cold loads: ${times.map((t) => t.toFixed(0)).join(', ')} ms; median ${median.toFixed(0)} ms ` +
+  console.log(`navigation to first prediction (site/), 5 cold loads: ${times.map((t) => t.toFixed(0)).join(', ')} ms; median ${median.toFixed(0)} ms ` +
     `(load average ${load.toFixed(1)} on ${cores} cores; issue 14's budget: 500 ms)`);
   assert.ok(median <= 5000, `median ${median.toFixed(0)} ms (regression bound 5000 ms)`);
 
