@@ -119,9 +119,7 @@ void MlpInference::logits_batch(const float* X, std::size_t n, float* logits) co
 }
 
 std::size_t MlpInference::bytes() const {
-  std::size_t b = (a_.capacity() + b_.capacity() + broadcast_.capacity() + approx_.capacity() +
-                   exact_.capacity()) *
-                  sizeof(float);
+  std::size_t b = (a_.capacity() + b_.capacity()) * sizeof(float) + errors_.bytes();
   for (const DenseLayer& l : layers_)
     b += l.bytes();
   for (const auto& c : columns_)
@@ -149,29 +147,22 @@ void MlpInference::logits_traced(const float* x, float* logits, ForwardTrace& tr
   trace.layers.clear();
   trace.layers.resize(layers_.size());
   trace.attention.clear();
-  broadcast_.resize(a_.size());
-  approx_.resize(a_.size());
-  exact_.resize(a_.size());
   run(x, logits, [&](std::size_t k, const float* in, const float* out) {
     const LinearParams& l = mlp_->layers()[k];
     LayerTrace& t = trace.layers[k];
     t.output.assign(out, out + l.out);
     if (!products)
       return;
-    const MulSpec& spec = layers_[k].spec();
-    const MulSpec exact_spec{Method::exact, spec.format, spec.rounding};
     const std::vector<float>& cols = columns(k);
+    errors_.reset(layers_[k].spec(), t.products);
     for (std::size_t i = 0; i < l.in; ++i) {
       if (in[i] == 0.0f) {
         t.products.add_zeros(l.out);
         continue;
       }
-      std::fill(broadcast_.begin(), broadcast_.begin() + l.out, in[i]);
-      const float* w = cols.data() + i * l.out;
-      multiply_elementwise(spec, w, broadcast_.data(), approx_.data(), l.out);
-      multiply_elementwise(exact_spec, w, broadcast_.data(), exact_.data(), l.out);
-      t.products.add(approx_.data(), exact_.data(), l.out);
+      errors_.add(cols.data() + i * l.out, in[i], l.out);
     }
+    errors_.flush();
   });
 }
 
