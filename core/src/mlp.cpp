@@ -155,6 +155,7 @@ void MlpInference::logits_traced(const float* x, float* logits, ForwardTrace& tr
       return;
     const std::vector<float>& cols = columns(k);
     errors_.reset(layers_[k].spec(), t.products);
+    t.products.reserve(std::size_t(l.in - std::count(in, in + l.in, 0.0f)) * l.out);
     for (std::size_t i = 0; i < l.in; ++i) {
       if (in[i] == 0.0f) {
         t.products.add_zeros(l.out);

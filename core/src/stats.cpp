@@ -15,14 +15,14 @@ constexpr int kLogBins = -kLowestDecade * kBinsPerDecade; // bins between 1e-8 a
 constexpr int kBins = kLogBins + 2;                       // plus [0, 1e-8) and [1, inf]
 
 // The slots of ErrorAccumulator. A relative error is a non-negative float (NaN becomes inf), so
-// its bit pattern orders like its value. Its key is the pattern's top bits (>> 17): a run of
-// 2^17 patterns, a factor of at most 1 + 2^-6, so a key holds at most one histogram edge
+// its bit pattern orders like its value. Its key is the pattern's top bits (>> 19): a run of
+// 2^19 patterns, a factor of at most 1 + 2^-4, so a key holds at most one histogram edge
 // (neighbouring edges are a factor 10^(1/4) apart) and is split there into two slots, each
 // inside one bin. Keys below the one of the edge 1e-8 share one slot, as do keys above the one
 // of the edge 1. Slot s holds the patterns [lo(s), lo(s + 1)).
 class SlotTable {
 public:
-  static constexpr int kShift = 17;
+  static constexpr int kShift = 19;
   SlotTable() {
     const std::vector<double> e = histogram_edges();
     uint32_t edge[kBins + 1]; // bins are decided on float values, so on float patterns
@@ -79,22 +79,65 @@ const SlotTable& slot_table() {
   return table;
 }
 
-// Appends to out the values of `errors` whose patterns lie in [lo, hi).
-void collect(const std::vector<float>& errors, uint32_t lo, uint32_t hi, std::vector<float>& out) {
+// Patterns [lo, hi) of relative errors, and where the errors found in them go.
+struct Range {
+  uint32_t lo, hi;
+  std::vector<float>* out;
+};
+
+// Appends each value of `errors` to the ranges its pattern lies in. The ranges (a layer's median,
+// its kind's, the whole pass's) lie close together: one test for the span of all of them first.
+void collect(const std::vector<float>& errors, const std::vector<Range>& ranges) {
+  uint32_t lo = ranges[0].lo, hi = ranges[0].hi;
+  for (const Range& r : ranges) {
+    lo = std::min(lo, r.lo);
+    hi = std::max(hi, r.hi);
+  }
+  const auto take = [&](float x) {
+    for (const Range& r : ranges)
+      if (bits_of(x) >= r.lo && bits_of(x) < r.hi)
+        r.out->push_back(x);
+  };
   const float* e = errors.data();
   const std::size_t n = errors.size();
   std::size_t i = 0;
   using I = IntLanes<Batch>;
-  const I vlo = I(static_cast<int32_t>(lo)),
-          vhi = I(static_cast<int32_t>(hi)); // patterns are below 2^31: signed compares work
+  const I vlo = I(int32_t(lo)), vhi = I(int32_t(hi)); // patterns are below 2^31: signed compares
   for (; i + kLanes <= n; i += kLanes) {
     const I b = as_int(Batch::load_unaligned(e + i));
     for (unsigned m = lane_mask(float_mask(both(b >= vlo, b < vhi))); m != 0; m &= m - 1)
-      out.push_back(e[i + lowest_bit(m)]);
+      take(e[i + lowest_bit(m)]);
   }
   for (; i < n; ++i)
-    if (bits_of(e[i]) >= lo && bits_of(e[i]) < hi)
-      out.push_back(e[i]);
+    take(e[i]);
+}
+
+// The value of rank r (0-based) among v, whose patterns lie in [lo, hi), and with `pair` the mean
+// of it and the next one: a count of finer buckets of patterns first, so that the selection
+// runs among the few values of the buckets that hold them.
+double select_middle(std::vector<float>& v, std::size_t r, bool pair, uint32_t lo, uint32_t hi) {
+  int shift = 0;
+  while (((hi - lo - 1) >> shift) >= 1024)
+    ++shift;
+  std::vector<std::size_t> count(((hi - lo - 1) >> shift) + 1, 0);
+  for (float x : v)
+    ++count[(bits_of(x) - lo) >> shift];
+  std::size_t before = 0, first = 0;
+  while (before + count[first] <= r)
+    before += count[first++];
+  std::size_t last = first;
+  for (std::size_t through = before + count[first]; pair && through <= r + 1;)
+    through += count[++last];
+  const uint32_t from = lo + (uint32_t(first) << shift), to = lo + (uint32_t(last + 1) << shift);
+  v.erase(std::remove_if(v.begin(), v.end(),
+                         [&](float x) { return bits_of(x) < from || bits_of(x) >= to; }),
+          v.end());
+  r -= before;
+  std::nth_element(v.begin(), v.begin() + std::ptrdiff_t(r), v.end());
+  const double lower = v[r];
+  if (!pair)
+    return lower;
+  return 0.5 * (lower + *std::min_element(v.begin() + std::ptrdiff_t(r) + 1, v.end()));
 }
 
 const MulSpec exact_of(const MulSpec& spec) { return {Method::exact, spec.format, spec.rounding}; }
@@ -111,12 +154,19 @@ std::vector<double> histogram_edges() {
 ErrorAccumulator::ErrorAccumulator(bool keep_median)
     : keep_median_(keep_median), slots_(slot_table().slots() + 2, 0) {}
 
+ErrorAccumulator::~ErrorAccumulator() = default;
+ErrorAccumulator::ErrorAccumulator(const ErrorAccumulator&) = default;
+ErrorAccumulator::ErrorAccumulator(ErrorAccumulator&&) noexcept = default;
+ErrorAccumulator& ErrorAccumulator::operator=(const ErrorAccumulator&) = default;
+ErrorAccumulator& ErrorAccumulator::operator=(ErrorAccumulator&&) noexcept = default;
+
 void ErrorAccumulator::add(float approx, float exact) { add(&approx, &exact, 1); }
 
 // Two passes per block of pairs: the relative errors, their slot keys and the excluded pairs on
 // SIMD lanes (in double, as the scalar definition), then one scalar pass that adds them up in
 // order and counts the slots. An excluded pair's lanes hold +0, which leaves the sums as they
 // are (they are never -0), and its key is the excluded pairs' slot.
+
 void ErrorAccumulator::add(const float* approx, const float* exact, std::size_t n) {
   const SlotTable& table = slot_table();
   constexpr std::size_t kBlock = 256;
@@ -131,7 +181,7 @@ void ErrorAccumulator::add(const float* approx, const float* exact, std::size_t 
     const std::size_t m = std::min(kBlock, n - i0);
     const float* a = approx + i0;
     const float* e = exact + i0;
-    std::size_t j = 0;
+    std::size_t j = 0, n_kept = 0;
     if constexpr (kHasDoubleHalves<Batch::arch_type>) {
       using I = IntLanes<Batch>;
       using D = DoubleLanes<Batch>;
@@ -146,6 +196,7 @@ void ErrorAccumulator::add(const float* approx, const float* exact, std::size_t 
         zeros += unsigned(__builtin_popcount(lane_mask(float_mask(zero))));
         nonfinite += unsigned(__builtin_popcount(lane_mask(float_mask(special))));
         const auto out = float_mask(either(zero, special));
+        const unsigned out_lanes = lane_mask(out);
         // Excluded lanes compute (1 - 1) / 1 = +0.
         const Batch sa = xsimd::select(out, Batch(1.0f), va);
         const Batch se = xsimd::select(out, Batch(1.0f), ve);
@@ -165,6 +216,14 @@ void ErrorAccumulator::add(const float* approx, const float* exact, std::size_t 
         const I k = xsimd::min(xsimd::max((b >> SlotTable::kShift) - I(first - 1), I(0)), I(last));
         b.store_aligned(bits + j);
         select(int_mask(out), I(excluded), k).store_aligned(key + j);
+        if (out_lanes == 0) {
+          as_float(b).store_unaligned(kept + n_kept);
+          n_kept += kLanes;
+        } else {
+          for (std::size_t l = 0; l < kLanes; ++l)
+            if (!(out_lanes >> l & 1))
+              kept[n_kept++] = float_of(uint32_t(bits[j + l]));
+        }
       }
       zeros_ += zeros;
       nonfinite_ += nonfinite;
@@ -190,17 +249,14 @@ void ErrorAccumulator::add(const float* approx, const float* exact, std::size_t 
       max_ = std::max(max_, rel[j]);
       bits[j] = int32_t(bits_of(static_cast<float>(rel[j])));
       key[j] = table.key(uint32_t(bits[j]));
+      kept[n_kept++] = float_of(uint32_t(bits[j]));
     }
     double sum = sum_, sum_signed = sum_signed_;
-    std::size_t n_kept = 0;
     for (j = 0; j < m; ++j) {
       const int32_t c = key[j];
-      const uint32_t b = uint32_t(bits[j]);
-      ++slots[2 * c + (b >= split[c])];
+      ++slots[2 * c + (uint32_t(bits[j]) >= split[c])];
       sum += rel[j];
       sum_signed += signed_rel[j];
-      kept[n_kept] = float_of(b);
-      n_kept += c != excluded;
     }
     sum_ = sum;
     sum_signed_ = sum_signed;
@@ -226,62 +282,90 @@ void ErrorAccumulator::merge(const ErrorAccumulator& o) {
     errors_.insert(errors_.end(), o.errors_.begin(), o.errors_.end());
 }
 
-// The median of the relative errors: the middle one, or the mean of the two middle ones, found
-// by a selection among the errors of the slots that hold them.
-double ErrorAccumulator::median(const std::vector<const ErrorAccumulator*>& parts, uint64_t count,
-                                const std::vector<uint64_t>& slots) {
-  const SlotTable& table = slot_table();
-  const uint64_t k = (count - 1) / 2; // the lower middle one (0-based)
-  uint64_t before = 0;                // errors in the slots below `first`
-  std::size_t first = 0;
-  while (before + slots[first] <= k)
-    before += slots[first++];
-  std::size_t last = first; // the slot of the upper middle one
-  for (uint64_t through = before + slots[first]; count % 2 == 0 && through <= k + 1;)
-    through += slots[++last];
-  std::vector<float> v;
-  for (const ErrorAccumulator* p : parts)
-    collect(p->errors_, table.lo(first), table.lo(last + 1), v);
-  const std::size_t r = std::size_t(k - before);
-  if (r >= v.size() || (count % 2 == 0 && r + 1 >= v.size()))
-    throw std::logic_error("ErrorAccumulator: kept errors and slot counts disagree");
-  std::nth_element(v.begin(), v.begin() + std::ptrdiff_t(r), v.end());
-  const double lower = v[r];
-  if (count % 2 == 1)
-    return lower;
-  return 0.5 * (lower + *std::min_element(v.begin() + std::ptrdiff_t(r) + 1, v.end()));
+void ErrorAccumulator::reserve(std::size_t pairs) {
+  if (keep_median_)
+    errors_.reserve(errors_.size() + pairs);
 }
 
 ErrorStats ErrorAccumulator::finish() const { return finish({this}); }
 
 ErrorStats ErrorAccumulator::finish(const std::vector<const ErrorAccumulator*>& parts) {
+  return std::move(finish_groups({parts})[0]);
+}
+
+// The median of the relative errors is the middle one, or the mean of the two middle ones: a
+// selection among the errors of the slots that hold them, collected from the kept errors.
+std::vector<ErrorStats>
+ErrorAccumulator::finish_groups(const std::vector<std::vector<const ErrorAccumulator*>>& groups) {
   const SlotTable& table = slot_table();
-  ErrorStats s;
-  double sum = 0, sum_signed = 0;
-  bool keep_median = true;
-  std::vector<uint64_t> slots(table.slots(), 0);
-  for (const ErrorAccumulator* p : parts) {
-    s.count += p->count_;
-    s.zeros += p->zeros_;
-    s.nonfinite += p->nonfinite_;
-    sum += p->sum_;
-    sum_signed += p->sum_signed_;
-    s.max = std::max(s.max, p->max_);
+  std::vector<ErrorStats> stats(groups.size());
+  struct Median {
+    std::size_t group;
+    uint32_t lo, hi;  // the patterns of the slots that hold the middle one(s)
+    std::size_t rank; // of the lower middle one among them
+    std::vector<float> errors;
+  };
+  std::vector<Median> medians;
+  std::vector<uint64_t> slots(table.slots());
+  for (std::size_t g = 0; g < groups.size(); ++g) {
+    ErrorStats& s = stats[g];
+    double sum = 0, sum_signed = 0;
+    bool keep_median = true;
+    std::fill(slots.begin(), slots.end(), 0);
+    for (const ErrorAccumulator* p : groups[g]) {
+      s.count += p->count_;
+      s.zeros += p->zeros_;
+      s.nonfinite += p->nonfinite_;
+      sum += p->sum_;
+      sum_signed += p->sum_signed_;
+      s.max = std::max(s.max, p->max_);
+      for (std::size_t k = 0; k < slots.size(); ++k)
+        slots[k] += p->slots_[k];
+      keep_median = keep_median && p->keep_median_;
+    }
+    s.histogram.edges = histogram_edges();
+    s.histogram.counts.assign(kBins, 0);
     for (std::size_t k = 0; k < slots.size(); ++k)
-      slots[k] += p->slots_[k];
-    keep_median = keep_median && p->keep_median_;
-  }
-  s.histogram.edges = histogram_edges();
-  s.histogram.counts.assign(kBins, 0);
-  for (std::size_t k = 0; k < slots.size(); ++k)
-    s.histogram.counts[table.bin(k)] += slots[k];
-  if (s.count > 0) {
+      s.histogram.counts[table.bin(k)] += slots[k];
+    if (s.count == 0)
+      continue;
     s.mean = sum / double(s.count);
     s.bias = sum_signed / double(s.count);
-    if (keep_median)
-      s.median = median(parts, s.count, slots);
+    if (!keep_median)
+      continue;
+    const uint64_t k = (s.count - 1) / 2; // the lower middle one (0-based)
+    uint64_t before = 0;                  // errors in the slots below `first`
+    std::size_t first = 0;
+    while (before + slots[first] <= k)
+      before += slots[first++];
+    std::size_t last = first; // the slot of the upper middle one
+    for (uint64_t through = before + slots[first]; s.count % 2 == 0 && through <= k + 1;)
+      through += slots[++last];
+    medians.push_back({g, table.lo(first), table.lo(last + 1), std::size_t(k - before), {}});
   }
-  return s;
+  // Each accumulator's errors once, for every median of a group it is in.
+  std::vector<const ErrorAccumulator*> done;
+  std::vector<Range> ranges;
+  for (const Median& m : medians)
+    for (const ErrorAccumulator* p : groups[m.group]) {
+      if (std::find(done.begin(), done.end(), p) != done.end())
+        continue;
+      done.push_back(p);
+      ranges.clear();
+      for (Median& w : medians) {
+        const auto& g = groups[w.group];
+        if (std::find(g.begin(), g.end(), p) != g.end())
+          ranges.push_back({w.lo, w.hi, &w.errors});
+      }
+      collect(p->errors_, ranges);
+    }
+  for (Median& m : medians) {
+    const bool pair = stats[m.group].count % 2 == 0;
+    if (m.rank + pair >= m.errors.size())
+      throw std::logic_error("ErrorAccumulator: kept errors and slot counts disagree");
+    stats[m.group].median = select_middle(m.errors, m.rank, pair, m.lo, m.hi);
+  }
+  return stats;
 }
 
 ProductErrors::ProductErrors()

@@ -106,6 +106,7 @@ void VitInference::forward(const float* image, float* logits, ForwardTrace* trac
     if (!products)
       return;
     s.errors.reset(layer.spec(), t.products);
+    t.products.reserve(rows * l.weight.size());
     for (std::size_t r = 0; r < rows; ++r)
       for (std::size_t o = 0; o < l.out; ++o)
         s.errors.add(l.weight.data() + o * l.in, in + r * l.in, l.in);
@@ -152,6 +153,8 @@ void VitInference::forward(const float* image, float* logits, ForwardTrace* trac
       tm.output.assign(s.a.begin(), s.a.begin() + Tq * D);
       // Per head: every (query, key, component) triple once, for each of the two products.
       if (products) {
+        ts.products.reserve(H * Tq * T * d);
+        tm.products.reserve(H * Tq * T * d);
         s.errors.reset(scores.spec(), ts.products);
         for (std::size_t h = 0; h < H; ++h)
           for (std::size_t i = 0; i < Tq; ++i)
