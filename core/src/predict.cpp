@@ -80,18 +80,30 @@ Prediction predict(const std::vector<LayerInfo>& layers, const PreparedNetwork& 
   ForwardTrace reference;
   std::vector<float> exact_logits(classes);
   exact->logits_traced(x, exact_logits.data(), reference, false);
+  // One group per layer, then the whole pass and each kind of product where it differs.
+  std::vector<std::vector<const ErrorAccumulator*>> groups;
   std::vector<const ErrorAccumulator*> all, linear, attention;
   for (std::size_t k = 0; k < layers.size(); ++k) {
-    const LayerTrace& t = trace.layers[k];
-    all.push_back(&t.products);
-    (layers[k].kind == ProductKind::attention ? attention : linear).push_back(&t.products);
-    p.layers.push_back({layers[k].name, layers[k].kind,
-                        relative_l2(t.output, reference.layers[k].output), t.products.finish()});
+    const ErrorAccumulator* e = &trace.layers[k].products;
+    groups.push_back({e});
+    all.push_back(e);
+    (layers[k].kind == ProductKind::attention ? attention : linear).push_back(e);
   }
+  groups.push_back(all);
+  // A kind of product in every layer has the whole pass's statistics.
+  for (const auto* kind : {&linear, &attention})
+    if (kind->size() != all.size())
+      groups.push_back(*kind);
+  std::vector<ErrorStats> stats = ErrorAccumulator::finish_groups(groups);
+  for (std::size_t k = 0; k < layers.size(); ++k)
+    p.layers.push_back({layers[k].name, layers[k].kind,
+                        relative_l2(trace.layers[k].output, reference.layers[k].output),
+                        std::move(stats[k])});
   p.has_errors = true;
-  p.products = ErrorAccumulator::finish(all);
-  p.linear = linear.size() == all.size() ? p.products : ErrorAccumulator::finish(linear);
-  p.attention = attention.size() == all.size() ? p.products : ErrorAccumulator::finish(attention);
+  std::size_t next = layers.size();
+  p.products = std::move(stats[next++]);
+  p.linear = linear.size() == all.size() ? p.products : std::move(stats[next++]);
+  p.attention = attention.size() == all.size() ? p.products : std::move(stats[next++]);
   return p;
 }
 

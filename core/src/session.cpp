@@ -44,10 +44,10 @@ namespace {
 constexpr std::size_t kWeight = sizeof(float);
 // A prepared copy: the quantized weights and their packed form (at most 4 bytes each).
 constexpr std::size_t kCopyPerWeight = 2 * kWeight;
-// Error statistics keep every relative error as a float for the median, in vectors that grow
-// by doubling (up to twice the floats, and the buffers they outgrew stay in the heap, as may the
-// copies of plans used before); the per-layer statistics are merged into the whole pass's, and
-// the median selects within a copy of one histogram bin. A 784 -> 60000 -> 10 model predicting
+// Error statistics keep every relative error as a float for the median (each layer reserves its
+// products' floats; the buffers of earlier calls may stay in the heap, as may the copies of plans
+// used before), and the medians select among copies of the errors of a few slots. Measured when
+// the errors still grew by doubling in per-bin vectors: a 784 -> 60000 -> 10 model predicting
 // with statistics on an input with no zero pixel after seven other plans took the wasm heap to
 // 1890 MiB (node --test tests/package/heap.test.mjs prints it); this estimate says 2000 MiB.
 constexpr std::size_t kErrorsPerProduct = 6 * kWeight;

@@ -14,41 +14,133 @@ namespace {
 constexpr int kLogBins = -kLowestDecade * kBinsPerDecade; // bins between 1e-8 and 1
 constexpr int kBins = kLogBins + 2;                       // plus [0, 1e-8) and [1, inf]
 
-// Bins are decided on the float value of the relative error. Over each run of 2^17
-// consecutive non-negative float bit patterns (a factor of 1 + 2^-6) the bin changes at most
-// once, because neighbouring edges are a factor 10^(1/4) apart: a table gives the bin at the
-// start of the run and one compare with the next edge finishes the job.
-class BinLookup {
+// The slots of ErrorAccumulator. A relative error is a non-negative float (NaN becomes inf), so
+// its bit pattern orders like its value. Its key is the pattern's top bits (>> 19): a run of
+// 2^19 patterns, a factor of at most 1 + 2^-4, so a key holds at most one histogram edge
+// (neighbouring edges are a factor 10^(1/4) apart) and is split there into two slots, each
+// inside one bin. Keys below the one of the edge 1e-8 share one slot, as do keys above the one
+// of the edge 1. Slot s holds the patterns [lo(s), lo(s + 1)).
+class SlotTable {
 public:
-  BinLookup() {
+  static constexpr int kShift = 19;
+  SlotTable() {
     const std::vector<double> e = histogram_edges();
-    for (int k = 0; k < kBins; ++k)
-      edge_[k] = static_cast<float>(e[k]);
-    edge_[kBins] = std::numeric_limits<float>::quiet_NaN(); // the last bin has no next edge
-    for (uint32_t key = 0; key < kKeys; ++key)
-      first_[key] = static_cast<uint8_t>(slow(float_of(key << 17)));
+    uint32_t edge[kBins + 1]; // bins are decided on float values, so on float patterns
+    for (int k = 0; k <= kBins; ++k)
+      edge[k] = bits_of(static_cast<float>(e[k]));
+    first_key_ = int32_t(edge[1] >> kShift);
+    const int32_t last_key = int32_t(edge[kBins - 1] >> kShift);
+    keys_ = last_key - first_key_ + 3;
+    split_.resize(std::size_t(keys_) + 1);
+    lo_.resize(2 * std::size_t(keys_) + 1);
+    bin_.resize(2 * std::size_t(keys_));
+    for (int32_t c = 0; c < keys_; ++c) {
+      const uint32_t lo = c == 0 ? 0 : uint32_t(first_key_ + c - 1) << kShift;
+      const uint32_t hi = c == 0           ? uint32_t(first_key_) << kShift
+                          : c == keys_ - 1 ? kInfBits + 1
+                                           : lo + (1u << kShift);
+      int b = 0;
+      while (b + 1 < kBins && lo >= edge[b + 1])
+        ++b;
+      uint32_t split = hi;
+      if (b + 1 < kBins && edge[b + 1] < hi) {
+        split = edge[b + 1];
+        if (b + 2 < kBins && edge[b + 2] < hi)
+          throw std::logic_error("histogram edges closer than a slot key");
+      }
+      split_[c] = split;
+      lo_[2 * c] = lo;
+      lo_[2 * c + 1] = split;
+      bin_[2 * c] = b;
+      bin_[2 * c + 1] = split < hi ? b + 1 : b;
+    }
+    lo_[2 * keys_] = kInfBits + 1;
+    split_[keys_] = 0; // the key of excluded pairs: always its second slot, the last one
   }
-  int operator()(float rel) const { // rel >= 0, not NaN
-    const int b = first_[bits_of(rel) >> 17];
-    return b + (rel >= edge_[b + 1]);
+  int32_t keys() const { return keys_; }
+  std::size_t slots() const { return 2 * std::size_t(keys_); } // without the excluded pairs'
+  int32_t first_key() const { return first_key_; }
+  const uint32_t* split() const { return split_.data(); }
+  uint32_t lo(std::size_t slot) const { return lo_[slot]; }
+  int bin(std::size_t slot) const { return bin_[slot]; }
+  // The key of a relative error's pattern (scalar; add() computes the same on lanes).
+  int32_t key(uint32_t bits) const {
+    return std::clamp(int32_t(bits >> kShift) - first_key_ + 1, int32_t(0), keys_ - 1);
   }
 
 private:
-  int slow(float rel) const {
-    int b = 0;
-    while (b + 1 < kBins && rel >= edge_[b + 1])
-      ++b;
-    return b;
-  }
-  static constexpr uint32_t kKeys = 1u << 14; // non-negative floats up to inf
-  float edge_[kBins + 1];
-  uint8_t first_[kKeys];
+  int32_t first_key_ = 0, keys_ = 0;
+  std::vector<uint32_t> split_, lo_;
+  std::vector<int> bin_;
 };
 
-const BinLookup& bin_of() {
-  static const BinLookup lookup;
-  return lookup;
+const SlotTable& slot_table() {
+  static const SlotTable table;
+  return table;
 }
+
+// Patterns [lo, hi) of relative errors, and where the errors found in them go.
+struct Range {
+  uint32_t lo, hi;
+  std::vector<float>* out;
+};
+
+// Appends each value of `errors` to the ranges its pattern lies in. The ranges (a layer's median,
+// its kind's, the whole pass's) lie close together: one test for the span of all of them first.
+void collect(const std::vector<float>& errors, const std::vector<Range>& ranges) {
+  uint32_t lo = ranges[0].lo, hi = ranges[0].hi;
+  for (const Range& r : ranges) {
+    lo = std::min(lo, r.lo);
+    hi = std::max(hi, r.hi);
+  }
+  const auto take = [&](float x) {
+    for (const Range& r : ranges)
+      if (bits_of(x) >= r.lo && bits_of(x) < r.hi)
+        r.out->push_back(x);
+  };
+  const float* e = errors.data();
+  const std::size_t n = errors.size();
+  std::size_t i = 0;
+  using I = IntLanes<Batch>;
+  const I vlo = I(int32_t(lo)), vhi = I(int32_t(hi)); // patterns are below 2^31: signed compares
+  for (; i + kLanes <= n; i += kLanes) {
+    const I b = as_int(Batch::load_unaligned(e + i));
+    for (unsigned m = lane_mask(float_mask(both(b >= vlo, b < vhi))); m != 0; m &= m - 1)
+      take(e[i + lowest_bit(m)]);
+  }
+  for (; i < n; ++i)
+    take(e[i]);
+}
+
+// The value of rank r (0-based) among v, whose patterns lie in [lo, hi), and with `pair` the mean
+// of it and the next one: a count of finer buckets of patterns first, so that the selection
+// runs among the few values of the buckets that hold them.
+double select_middle(std::vector<float>& v, std::size_t r, bool pair, uint32_t lo, uint32_t hi) {
+  int shift = 0;
+  while (((hi - lo - 1) >> shift) >= 1024)
+    ++shift;
+  std::vector<std::size_t> count(((hi - lo - 1) >> shift) + 1, 0);
+  for (float x : v)
+    ++count[(bits_of(x) - lo) >> shift];
+  std::size_t before = 0, first = 0;
+  while (before + count[first] <= r)
+    before += count[first++];
+  std::size_t last = first;
+  for (std::size_t through = before + count[first]; pair && through <= r + 1;)
+    through += count[++last];
+  const uint32_t from = lo + (uint32_t(first) << shift), to = lo + (uint32_t(last + 1) << shift);
+  v.erase(std::remove_if(v.begin(), v.end(),
+                         [&](float x) { return bits_of(x) < from || bits_of(x) >= to; }),
+          v.end());
+  r -= before;
+  std::nth_element(v.begin(), v.begin() + std::ptrdiff_t(r), v.end());
+  const double lower = v[r];
+  if (!pair)
+    return lower;
+  return 0.5 * (lower + *std::min_element(v.begin() + std::ptrdiff_t(r) + 1, v.end()));
+}
+
+const MulSpec exact_of(const MulSpec& spec) { return {Method::exact, spec.format, spec.rounding}; }
 } // namespace
 
 std::vector<double> histogram_edges() {
@@ -60,37 +152,117 @@ std::vector<double> histogram_edges() {
 }
 
 ErrorAccumulator::ErrorAccumulator(bool keep_median)
-    : keep_median_(keep_median), counts_(kBins, 0), by_bin_(keep_median ? kBins : 0) {}
+    : keep_median_(keep_median), slots_(slot_table().slots() + 2, 0) {}
+
+ErrorAccumulator::~ErrorAccumulator() = default;
+ErrorAccumulator::ErrorAccumulator(const ErrorAccumulator&) = default;
+ErrorAccumulator::ErrorAccumulator(ErrorAccumulator&&) noexcept = default;
+ErrorAccumulator& ErrorAccumulator::operator=(const ErrorAccumulator&) = default;
+ErrorAccumulator& ErrorAccumulator::operator=(ErrorAccumulator&&) noexcept = default;
 
 void ErrorAccumulator::add(float approx, float exact) { add(&approx, &exact, 1); }
 
+// Two passes per block of pairs: the relative errors, their slot keys and the excluded pairs on
+// SIMD lanes (in double, as the scalar definition), then one scalar pass that adds them up in
+// order and counts the slots. An excluded pair's lanes hold +0, which leaves the sums as they
+// are (they are never -0), and its key is the excluded pairs' slot.
+
 void ErrorAccumulator::add(const float* approx, const float* exact, std::size_t n) {
-  const BinLookup& bin = bin_of();
+  const SlotTable& table = slot_table();
+  constexpr std::size_t kBlock = 256;
+  alignas(64) double rel[kBlock], signed_rel[kBlock];
+  alignas(64) int32_t bits[kBlock], key[kBlock];
+  alignas(64) float kept[kBlock];
   const double inf = std::numeric_limits<double>::infinity();
-  for (std::size_t i = 0; i < n; ++i) {
-    const float e = exact[i];
-    if (e == 0) {
-      ++zeros_;
-      continue;
+  const int32_t excluded = table.keys(), first = table.first_key(), last = table.keys() - 1;
+  const uint32_t* split = table.split();
+  uint64_t* slots = slots_.data();
+  for (std::size_t i0 = 0; i0 < n; i0 += kBlock) {
+    const std::size_t m = std::min(kBlock, n - i0);
+    const float* a = approx + i0;
+    const float* e = exact + i0;
+    std::size_t j = 0, n_kept = 0;
+    if constexpr (kHasDoubleHalves<Batch::arch_type>) {
+      using I = IntLanes<Batch>;
+      using D = DoubleLanes<Batch>;
+      constexpr std::size_t kHalf = D::size;
+      D top(0.0);
+      unsigned zeros = 0, nonfinite = 0;
+      for (; j + kLanes <= m; j += kLanes) {
+        const Batch va = Batch::load_unaligned(a + j), ve = Batch::load_unaligned(e + j);
+        const I magnitude = as_int(ve) & I(int32_t(kAbsMask));
+        const auto zero = magnitude == I(0);
+        const auto special = magnitude >= I(int32_t(kInfBits));
+        zeros += unsigned(__builtin_popcount(lane_mask(float_mask(zero))));
+        nonfinite += unsigned(__builtin_popcount(lane_mask(float_mask(special))));
+        const auto out = float_mask(either(zero, special));
+        const unsigned out_lanes = lane_mask(out);
+        // Excluded lanes compute (1 - 1) / 1 = +0.
+        const Batch sa = xsimd::select(out, Batch(1.0f), va);
+        const Batch se = xsimd::select(out, Batch(1.0f), ve);
+        const auto relative = [&](const D& da, const D& de) {
+          const D s = (da - de) / de;
+          return xsimd::select(s == s, s, D(inf)); // NaN: infinitely wrong
+        };
+        const D lo = relative(low_half_as_double(sa), low_half_as_double(se));
+        const D hi = relative(high_half_as_double(sa), high_half_as_double(se));
+        const D alo = xsimd::abs(lo), ahi = xsimd::abs(hi);
+        top = xsimd::max(top, xsimd::max(alo, ahi));
+        lo.store_aligned(signed_rel + j);
+        hi.store_aligned(signed_rel + j + kHalf);
+        alo.store_aligned(rel + j);
+        ahi.store_aligned(rel + j + kHalf);
+        const I b = as_int(halves_as_float(alo, ahi));
+        const I k = xsimd::min(xsimd::max((b >> SlotTable::kShift) - I(first - 1), I(0)), I(last));
+        b.store_aligned(bits + j);
+        select(int_mask(out), I(excluded), k).store_aligned(key + j);
+        if (out_lanes == 0) {
+          as_float(b).store_unaligned(kept + n_kept);
+          n_kept += kLanes;
+        } else {
+          for (std::size_t l = 0; l < kLanes; ++l)
+            if (!(out_lanes >> l & 1))
+              kept[n_kept++] = float_of(uint32_t(bits[j + l]));
+        }
+      }
+      zeros_ += zeros;
+      nonfinite_ += nonfinite;
+      alignas(64) double t[kHalf];
+      top.store_aligned(t);
+      for (std::size_t h = 0; h < kHalf; ++h)
+        max_ = std::max(max_, t[h]);
     }
-    if (!std::isfinite(e)) {
-      ++nonfinite_;
-      continue;
+    for (; j < m; ++j) {
+      const uint32_t magnitude = bits_of(e[j]) & kAbsMask;
+      if (magnitude == 0 || magnitude >= kInfBits) {
+        ++(magnitude == 0 ? zeros_ : nonfinite_);
+        rel[j] = signed_rel[j] = 0;
+        bits[j] = 0;
+        key[j] = excluded;
+        continue;
+      }
+      double s = (double(a[j]) - double(e[j])) / double(e[j]);
+      if (std::isnan(s))
+        s = inf;
+      signed_rel[j] = s;
+      rel[j] = std::fabs(s);
+      max_ = std::max(max_, rel[j]);
+      bits[j] = int32_t(bits_of(static_cast<float>(rel[j])));
+      key[j] = table.key(uint32_t(bits[j]));
+      kept[n_kept++] = float_of(uint32_t(bits[j]));
     }
-    double signed_rel = (double(approx[i]) - double(e)) / double(e);
-    // An approximation that is NaN or infinite is infinitely wrong, not silently dropped.
-    if (std::isnan(signed_rel))
-      signed_rel = inf;
-    const double rel = std::fabs(signed_rel);
-    ++count_;
-    sum_ += rel;
-    sum_signed_ += signed_rel;
-    max_ = std::max(max_, rel);
-    const float rel_f = static_cast<float>(rel);
-    const int b = bin(rel_f);
-    ++counts_[b];
+    double sum = sum_, sum_signed = sum_signed_;
+    for (j = 0; j < m; ++j) {
+      const int32_t c = key[j];
+      ++slots[2 * c + (uint32_t(bits[j]) >= split[c])];
+      sum += rel[j];
+      sum_signed += signed_rel[j];
+    }
+    sum_ = sum;
+    sum_signed_ = sum_signed;
+    count_ += n_kept;
     if (keep_median_)
-      by_bin_[b].push_back(rel_f);
+      errors_.insert(errors_.end(), kept, kept + n_kept);
   }
 }
 
@@ -104,77 +276,143 @@ void ErrorAccumulator::merge(const ErrorAccumulator& o) {
   sum_ += o.sum_;
   sum_signed_ += o.sum_signed_;
   max_ = std::max(max_, o.max_);
-  for (int k = 0; k < kBins; ++k)
-    counts_[k] += o.counts_[k];
+  for (std::size_t k = 0; k < slots_.size(); ++k)
+    slots_[k] += o.slots_[k];
   if (keep_median_)
-    for (int k = 0; k < kBins && k < int(o.by_bin_.size()); ++k)
-      by_bin_[k].insert(by_bin_[k].end(), o.by_bin_[k].begin(), o.by_bin_[k].end());
+    errors_.insert(errors_.end(), o.errors_.begin(), o.errors_.end());
 }
 
-// The median of the relative errors: the middle one, or the mean of the two middle ones, found
-// by a selection within the bin where the cumulative counts reach the middle.
-double ErrorAccumulator::median(const std::vector<const ErrorAccumulator*>& parts, uint64_t count) {
-  const auto bin_size = [&](int b) {
-    std::size_t n = 0;
-    for (const ErrorAccumulator* p : parts)
-      n += p->by_bin_[b].size();
-    return n;
-  };
-  std::size_t k = (count - 1) / 2; // the lower middle one (0-based)
-  int b = 0;
-  while (k >= bin_size(b)) {
-    k -= bin_size(b);
-    ++b;
-  }
-  std::vector<float> v;
-  v.reserve(bin_size(b));
-  for (const ErrorAccumulator* p : parts)
-    v.insert(v.end(), p->by_bin_[b].begin(), p->by_bin_[b].end());
-  std::nth_element(v.begin(), v.begin() + std::ptrdiff_t(k), v.end());
-  const double lower = v[k];
-  if (count % 2 == 1)
-    return lower;
-  // The upper middle one: the smallest above it in this bin, or the smallest of the next
-  // nonempty bin.
-  if (k + 1 < v.size())
-    return 0.5 * (lower + *std::min_element(v.begin() + std::ptrdiff_t(k) + 1, v.end()));
-  while (bin_size(++b) == 0) {
-  }
-  float upper = std::numeric_limits<float>::infinity();
-  for (const ErrorAccumulator* p : parts)
-    for (float x : p->by_bin_[b])
-      upper = std::min(upper, x);
-  return 0.5 * (lower + upper);
+void ErrorAccumulator::reserve(std::size_t pairs) {
+  if (keep_median_)
+    errors_.reserve(errors_.size() + pairs);
 }
 
-ErrorStats ErrorAccumulator::finish() const {
-  ErrorStats s;
-  s.count = count_;
-  s.zeros = zeros_;
-  s.nonfinite = nonfinite_;
-  s.max = max_;
-  s.histogram.edges = histogram_edges();
-  s.histogram.counts = counts_;
-  if (count_ > 0) {
-    s.mean = sum_ / double(count_);
-    s.bias = sum_signed_ / double(count_);
-  }
-  if (keep_median_ && count_ > 0)
-    s.median = median({this}, count_);
-  return s;
-}
+ErrorStats ErrorAccumulator::finish() const { return finish({this}); }
 
 ErrorStats ErrorAccumulator::finish(const std::vector<const ErrorAccumulator*>& parts) {
-  ErrorAccumulator total(false); // sums and counts only: the median reads the parts
-  bool keep_median = true;
-  for (const ErrorAccumulator* p : parts) {
-    total.merge(*p);
-    keep_median = keep_median && p->keep_median_;
+  return std::move(finish_groups({parts})[0]);
+}
+
+// The median of the relative errors is the middle one, or the mean of the two middle ones: a
+// selection among the errors of the slots that hold them, collected from the kept errors.
+std::vector<ErrorStats>
+ErrorAccumulator::finish_groups(const std::vector<std::vector<const ErrorAccumulator*>>& groups) {
+  const SlotTable& table = slot_table();
+  std::vector<ErrorStats> stats(groups.size());
+  struct Median {
+    std::size_t group;
+    uint32_t lo, hi;  // the patterns of the slots that hold the middle one(s)
+    std::size_t rank; // of the lower middle one among them
+    std::vector<float> errors;
+  };
+  std::vector<Median> medians;
+  std::vector<uint64_t> slots(table.slots());
+  for (std::size_t g = 0; g < groups.size(); ++g) {
+    ErrorStats& s = stats[g];
+    double sum = 0, sum_signed = 0;
+    bool keep_median = true;
+    std::fill(slots.begin(), slots.end(), 0);
+    for (const ErrorAccumulator* p : groups[g]) {
+      s.count += p->count_;
+      s.zeros += p->zeros_;
+      s.nonfinite += p->nonfinite_;
+      sum += p->sum_;
+      sum_signed += p->sum_signed_;
+      s.max = std::max(s.max, p->max_);
+      for (std::size_t k = 0; k < slots.size(); ++k)
+        slots[k] += p->slots_[k];
+      keep_median = keep_median && p->keep_median_;
+    }
+    s.histogram.edges = histogram_edges();
+    s.histogram.counts.assign(kBins, 0);
+    for (std::size_t k = 0; k < slots.size(); ++k)
+      s.histogram.counts[table.bin(k)] += slots[k];
+    if (s.count == 0)
+      continue;
+    s.mean = sum / double(s.count);
+    s.bias = sum_signed / double(s.count);
+    if (!keep_median)
+      continue;
+    const uint64_t k = (s.count - 1) / 2; // the lower middle one (0-based)
+    uint64_t before = 0;                  // errors in the slots below `first`
+    std::size_t first = 0;
+    while (before + slots[first] <= k)
+      before += slots[first++];
+    std::size_t last = first; // the slot of the upper middle one
+    for (uint64_t through = before + slots[first]; s.count % 2 == 0 && through <= k + 1;)
+      through += slots[++last];
+    medians.push_back({g, table.lo(first), table.lo(last + 1), std::size_t(k - before), {}});
   }
-  ErrorStats s = total.finish();
-  if (keep_median && total.count_ > 0)
-    s.median = median(parts, total.count_);
-  return s;
+  // Each accumulator's errors once, for every median of a group it is in.
+  std::vector<const ErrorAccumulator*> done;
+  std::vector<Range> ranges;
+  for (const Median& m : medians)
+    for (const ErrorAccumulator* p : groups[m.group]) {
+      if (std::find(done.begin(), done.end(), p) != done.end())
+        continue;
+      done.push_back(p);
+      ranges.clear();
+      for (Median& w : medians) {
+        const auto& g = groups[w.group];
+        if (std::find(g.begin(), g.end(), p) != g.end())
+          ranges.push_back({w.lo, w.hi, &w.errors});
+      }
+      collect(p->errors_, ranges);
+    }
+  for (Median& m : medians) {
+    const bool pair = stats[m.group].count % 2 == 0;
+    if (m.rank + pair >= m.errors.size())
+      throw std::logic_error("ErrorAccumulator: kept errors and slot counts disagree");
+    stats[m.group].median = select_middle(m.errors, m.rank, pair, m.lo, m.hi);
+  }
+  return stats;
+}
+
+ProductErrors::ProductErrors()
+    : a_(kPairBlock), b_(kPairBlock), approx_(kPairBlock), exact_(kPairBlock) {}
+
+void ProductErrors::reset(const MulSpec& spec, ErrorAccumulator& acc) {
+  flush();
+  spec_ = spec;
+  acc_ = &acc;
+}
+
+namespace {
+void put_run(const float* from, float* to, std::size_t n) { std::copy(from, from + n, to); }
+void put_run(float value, float* to, std::size_t n) { std::fill(to, to + n, value); }
+void skip_run(const float*& p, std::size_t n) { p += n; }
+void skip_run(float, std::size_t) {}
+} // namespace
+
+template <class A, class B> void ProductErrors::put(A a, B b, std::size_t n) {
+  while (n > 0) {
+    if (pending_ == kPairBlock)
+      flush();
+    const std::size_t m = std::min(n, kPairBlock - pending_);
+    put_run(a, a_.data() + pending_, m);
+    put_run(b, b_.data() + pending_, m);
+    skip_run(a, m);
+    skip_run(b, m);
+    pending_ += m;
+    n -= m;
+  }
+}
+
+void ProductErrors::add(const float* a, const float* b, std::size_t n) { put(a, b, n); }
+void ProductErrors::add(float a, const float* b, std::size_t n) { put(a, b, n); }
+void ProductErrors::add(const float* a, float b, std::size_t n) { put(a, b, n); }
+
+void ProductErrors::flush() {
+  if (pending_ == 0)
+    return;
+  multiply_elementwise(spec_, a_.data(), b_.data(), approx_.data(), pending_);
+  multiply_elementwise(exact_of(spec_), a_.data(), b_.data(), exact_.data(), pending_);
+  acc_->add(approx_.data(), exact_.data(), pending_);
+  pending_ = 0;
+}
+
+std::size_t ProductErrors::bytes() const {
+  return (a_.capacity() + b_.capacity() + approx_.capacity() + exact_.capacity()) * sizeof(float);
 }
 
 ErrorStats error_stats(const MulSpec& spec, const float* a, const float* b, std::size_t n,
@@ -186,15 +424,10 @@ ErrorStats error_stats(const MulSpec& spec, const float* a, const float* b, std:
 
 void accumulate_errors(const MulSpec& spec, const float* a, const float* b, std::size_t n,
                        ErrorAccumulator& acc) {
-  constexpr std::size_t kChunk = 4096;
-  std::vector<float> approx(kChunk), exact(kChunk);
-  const MulSpec exact_spec{Method::exact, spec.format, spec.rounding};
-  for (std::size_t i = 0; i < n; i += kChunk) {
-    const std::size_t m = std::min(kChunk, n - i);
-    multiply_elementwise(spec, a + i, b + i, approx.data(), m);
-    multiply_elementwise(exact_spec, a + i, b + i, exact.data(), m);
-    acc.add(approx.data(), exact.data(), m);
-  }
+  ProductErrors errors;
+  errors.reset(spec, acc);
+  errors.add(a, b, n);
+  errors.flush();
 }
 
 } // namespace lmul

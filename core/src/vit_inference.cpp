@@ -16,8 +16,7 @@ struct VitInference::Scratch {
   std::vector<float> s, p;  // [heads][queries][tokens]: scores and probabilities
   std::vector<float> y;     // [tokens][width]: proj and fc2 outputs
   std::vector<float> f, g;  // [tokens][mlp_hidden]: fc1 outputs and their activations
-  // Traces only: operands of the products of one token (or head), and the products.
-  std::vector<float> lhs, rhs, approx, exact;
+  ProductErrors errors;     // traces with products only
 };
 
 std::unique_ptr<PreparedNetwork> Vit::prepare(const MulPlan& plan) const {
@@ -63,9 +62,9 @@ VitInference::~VitInference() = default;
 std::size_t VitInference::bytes() const {
   const Scratch& s = *scratch_;
   std::size_t b = 0;
-  for (const std::vector<float>* v : {&s.patch, &s.x, &s.a, &s.qkv, &s.s, &s.p, &s.y, &s.f, &s.g,
-                                      &s.lhs, &s.rhs, &s.approx, &s.exact})
+  for (const std::vector<float>* v : {&s.patch, &s.x, &s.a, &s.qkv, &s.s, &s.p, &s.y, &s.f, &s.g})
     b += v->capacity() * sizeof(float);
+  b += s.errors.bytes();
   for (const DenseLayer& l : linear_)
     b += l.bytes();
   return b;
@@ -84,20 +83,6 @@ void VitInference::logits_traced(const float* x, float* logits, ForwardTrace& tr
   trace.patches = vit_->config.patches();
   forward(x, logits, &trace, products);
 }
-
-namespace {
-const MulSpec kExact{Method::exact, FloatFormat(8, 23), Rounding::nearest};
-
-// Adds to `errors` the products lhs[k] * rhs[k], k < n, under `spec` against fp32's.
-void add_errors(const MulSpec& spec, const float* lhs, const float* rhs, std::size_t n,
-                std::vector<float>& approx, std::vector<float>& exact, ErrorAccumulator& errors) {
-  approx.resize(n);
-  exact.resize(n);
-  multiply_elementwise(spec, lhs, rhs, approx.data(), n);
-  multiply_elementwise(kExact, lhs, rhs, exact.data(), n);
-  errors.add(approx.data(), exact.data(), n);
-}
-} // namespace
 
 void VitInference::forward(const float* image, float* logits, ForwardTrace* trace,
                            bool products) const {
@@ -120,13 +105,12 @@ void VitInference::forward(const float* image, float* logits, ForwardTrace* trac
     t.output.insert(t.output.end(), out, out + rows * l.out);
     if (!products)
       return;
-    s.rhs.resize(l.weight.size());
-    for (std::size_t r = 0; r < rows; ++r) {
+    s.errors.reset(layer.spec(), t.products);
+    t.products.reserve(rows * l.weight.size());
+    for (std::size_t r = 0; r < rows; ++r)
       for (std::size_t o = 0; o < l.out; ++o)
-        std::copy(in + r * l.in, in + (r + 1) * l.in, s.rhs.begin() + o * l.in);
-      add_errors(layer.spec(), l.weight.data(), s.rhs.data(), l.weight.size(), s.approx, s.exact,
-                 t.products);
-    }
+        s.errors.add(l.weight.data() + o * l.in, in + r * l.in, l.in);
+    s.errors.flush();
   };
 
   // Patch embedding, then class token and position embeddings.
@@ -168,24 +152,20 @@ void VitInference::forward(const float* image, float* logits, ForwardTrace* trac
       ts.output.assign(s.s.begin(), s.s.begin() + H * Tq * T);
       tm.output.assign(s.a.begin(), s.a.begin() + Tq * D);
       // Per head: every (query, key, component) triple once, for each of the two products.
-      const std::size_t n = Tq * T * d;
-      for (std::size_t h = 0; products && h < H; ++h) {
-        s.lhs.resize(n);
-        s.rhs.resize(n);
-        for (std::size_t i = 0, e = 0; i < Tq; ++i)
-          for (std::size_t j = 0; j < T; ++j)
-            for (std::size_t cc = 0; cc < d; ++cc, ++e) {
-              s.lhs[e] = q[i * 3 * D + h * d + cc];
-              s.rhs[e] = k[j * 3 * D + h * d + cc];
-            }
-        add_errors(scores.spec(), s.lhs.data(), s.rhs.data(), n, s.approx, s.exact, ts.products);
-        for (std::size_t i = 0, e = 0; i < Tq; ++i)
-          for (std::size_t j = 0; j < T; ++j)
-            for (std::size_t cc = 0; cc < d; ++cc, ++e) {
-              s.lhs[e] = s.p[(h * Tq + i) * T + j];
-              s.rhs[e] = v[j * 3 * D + h * d + cc];
-            }
-        add_errors(mix.spec(), s.lhs.data(), s.rhs.data(), n, s.approx, s.exact, tm.products);
+      if (products) {
+        ts.products.reserve(H * Tq * T * d);
+        tm.products.reserve(H * Tq * T * d);
+        s.errors.reset(scores.spec(), ts.products);
+        for (std::size_t h = 0; h < H; ++h)
+          for (std::size_t i = 0; i < Tq; ++i)
+            for (std::size_t j = 0; j < T; ++j)
+              s.errors.add(q + i * 3 * D + h * d, k + j * 3 * D + h * d, d);
+        s.errors.reset(mix.spec(), tm.products);
+        for (std::size_t h = 0; h < H; ++h)
+          for (std::size_t i = 0; i < Tq; ++i)
+            for (std::size_t j = 0; j < T; ++j)
+              s.errors.add(s.p[(h * Tq + i) * T + j], v + j * 3 * D + h * d, d);
+        s.errors.flush();
       }
       // The class token (query 0) over the patch tokens (keys 1..T-1), per head.
       std::vector<float> cls(H * (T - 1));

@@ -76,7 +76,7 @@ private:
   std::vector<DenseLayer> layers_;
   mutable std::vector<float> a_, b_;
   mutable std::vector<std::vector<float>> columns_;
-  mutable std::vector<float> broadcast_, approx_, exact_;
+  mutable ProductErrors errors_; // logits_traced with products
 };
 
 // Probabilities of logits (max-subtracted, summed in double). A NaN logit, or all logits

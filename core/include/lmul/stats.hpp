@@ -30,29 +30,69 @@ constexpr int kLowestDecade = -8;
 std::vector<double> histogram_edges();
 
 // Collects (approx, exact) pairs; the median needs every relative error, so it is optional.
+//
+// The relative errors are counted in "slots" finer than the histogram's bins (a factor of at
+// most 1 + 2^-4 wide, each inside one bin), so the median is a selection among the few errors
+// of the slot that holds it, found by one pass over the kept errors. The sums are taken in the
+// order the pairs arrive, so the mean and the bias are the same however they are batched.
 class ErrorAccumulator {
 public:
   explicit ErrorAccumulator(bool keep_median = true);
+  // Out of line: code compiled for size (-Oz in the WebAssembly build) destroys a million kept
+  // errors one float at a time.
+  ~ErrorAccumulator();
+  ErrorAccumulator(const ErrorAccumulator&);
+  ErrorAccumulator(ErrorAccumulator&&) noexcept;
+  ErrorAccumulator& operator=(const ErrorAccumulator&);
+  ErrorAccumulator& operator=(ErrorAccumulator&&) noexcept;
   void add(float approx, float exact);
   void add(const float* approx, const float* exact, std::size_t n);
   // Records n pairs whose exact product is zero without looking at them.
   void add_zeros(uint64_t n) { zeros_ += n; }
   void merge(const ErrorAccumulator& other);
+  // Room for `pairs` more relative errors, for callers that know how many will come.
+  void reserve(std::size_t pairs);
   ErrorStats finish() const;
   // The statistics of every pair added to any of `parts`, the same as merging them into one and
   // finishing it, without copying their relative errors (a ViT's pass has about a million).
   static ErrorStats finish(const std::vector<const ErrorAccumulator*>& parts);
+  // finish(group) for each group, reading the kept errors of an accumulator that is in several
+  // groups (a layer, its kind of products, the whole pass) once for all their medians.
+  static std::vector<ErrorStats>
+  finish_groups(const std::vector<std::vector<const ErrorAccumulator*>>& groups);
 
 private:
-  // The median of the relative errors `parts` kept, `count` of them in all.
-  static double median(const std::vector<const ErrorAccumulator*>& parts, uint64_t count);
   bool keep_median_;
   uint64_t count_ = 0, zeros_ = 0, nonfinite_ = 0;
   double sum_ = 0, sum_signed_ = 0, max_ = 0;
-  std::vector<uint64_t> counts_;
-  // With keep_median: every relative error, by histogram bin, so the median is a selection
-  // within the one bin that holds it, not over every product.
-  std::vector<std::vector<float>> by_bin_;
+  std::vector<uint64_t> slots_; // relative errors per slot, then one slot for excluded pairs
+  // With keep_median: every relative error (as a float), in the order added.
+  std::vector<float> errors_;
+};
+
+// Products of operand pairs that arrive a few at a time (a row of weights and an input, one
+// head's slice of two tokens), measured under one multiplier against exact fp32 products a
+// block at a time: the multiplier is dispatched once per block, not once per run.
+class ProductErrors {
+public:
+  ProductErrors();
+  // The pairs from now on are measured under spec and go to acc (the pending ones are measured
+  // first, into the accumulator before).
+  void reset(const MulSpec& spec, ErrorAccumulator& acc);
+  void add(const float* a, const float* b, std::size_t n); // pairs a[i], b[i]
+  void add(float a, const float* b, std::size_t n);        // pairs a, b[i]
+  void add(const float* a, float b, std::size_t n);        // pairs a[i], b
+  // Measures the pending pairs; call before reading the accumulator.
+  void flush();
+  std::size_t bytes() const; // the block buffers
+
+private:
+  static constexpr std::size_t kPairBlock = 1024;
+  template <class A, class B> void put(A a, B b, std::size_t n);
+  MulSpec spec_;
+  ErrorAccumulator* acc_ = nullptr;
+  std::size_t pending_ = 0;
+  std::vector<float> a_, b_, approx_, exact_;
 };
 
 // Statistics of every product a[i] * b[i] under spec against exact fp32 products.
