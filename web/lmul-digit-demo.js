@@ -55,8 +55,9 @@ function sharedLMul(base) {
   return instances.get(key);
 }
 
-// A new task: the module's start-up, the first model's load and the first prediction each run in
-// a task of their own instead of one long one, so that the page answers input in between.
+// A new task: the module's start-up, the first model's load and the first prediction's parts
+// each run in a task of their own instead of one long one, so that the page answers input in
+// between.
 const nextTask = () => (globalThis.scheduler?.yield ? globalThis.scheduler.yield() : new Promise((r) => setTimeout(r, 0)));
 
 // A promise and settle(ok, reason), which settles it once; its rejection is reported only to
@@ -257,6 +258,8 @@ class LMulDigitDemo extends HTMLElement {
     if (!first || !current()) return false;
     const notes = [...first.notes, ...(shared ? this.#restore(shared) : []), ...(first.problem ? [first.problem] : [])];
     this.#models.showError(notes.join(' '));
+    await this.#loop.prime(nextTask);
+    if (!current()) return false;
     r.status.hidden = true;
     this.#started = true;
     this.#loop.start();

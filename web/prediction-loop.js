@@ -113,6 +113,26 @@ export class PredictionLoop {
     this.#warm.stop();
   }
 
+  // Before a model's first prediction: each column's multiplier prepared (weights quantized and
+  // packed, the module's code for it compiled) on a neutral input, each in a task of its own
+  // (nextTask), so that the first prediction is not one long task. A column that fails is left
+  // for the prediction to report.
+  async prime(nextTask) {
+    const model = this.#model();
+    if (!model) return;
+    const input = new Float32Array(model.inputSize).map((_, i) => (i % 5 ? 0 : 0.5)); // about a digit's ink
+    for (const method of ['exact', 'float', 'lmul']) {
+      await nextTask();
+      if (model.disposed || this.#model() !== model) return;
+      try {
+        model.predict(input, { ...this.#settings.options(method), errors: false });
+      } catch {
+        return;
+      }
+    }
+    await nextTask();
+  }
+
   // Predicts in the next animation frame.
   schedule() {
     if (!this.#raf && this.#connected) this.#raf = requestAnimationFrame(() => {
