@@ -27,13 +27,15 @@ test('mounting and removing the element 50 times leaves nothing behind', async (
       for (let k = 0; k < 3; ++k) await frames();
       await new Promise((r) => setTimeout(r, 700)); // longer than any timer the element sets
     };
-    // Memory of the element's own (shared, module-level) instance: a probe element reads it.
+    // Memory of the element's own (shared, module-level) instance, which a probe element hands
+    // over, read once the probe is gone too: with no element left, none of its models may be.
     const ownMemory = async () => {
       const probe = mountDemo(here);
       await probe.ready;
-      const m = probe.memory();
+      const own = probe.lm;
       probe.remove();
-      return m.mallocBytes;
+      await quiet();
+      return own.memory().mallocBytes;
     };
     // Timers and frames still pending the moment an element is removed (they would run on a
     // detached element).
