@@ -451,6 +451,7 @@ test('the ViT: in the menu by name, attention maps of exact and L-Mul side by si
   await p.waitForFunction(() => document.querySelector('lmul-digit-demo').model === 'vit');
   const map = p.getByTestId('attention-map');
   await p.getByTestId('clear').click();
+  await settleFrames(p); // the element updates in the next frame
   assert.equal(await map.isVisible(), false, 'no map without an input');
   const read = {};
   for (const [digit, strokes] of Object.entries(DIGITS)) {
