@@ -17,7 +17,7 @@ export class TestImages {
   #refs;
   #pad;
   #showError;
-  #base = null;
+  #files = new TestImageFiles(); // the files next to the module until an assets base is set
   #busy = false; // an image asked for by a control is being fetched
 
   // pad: the DrawingPad the images go to. showError(message): the element's error box.
@@ -35,23 +35,19 @@ export class TestImages {
 
   // The assets base URL (assets.js), or null for the file next to the module.
   setAssetsBase(base) {
-    this.#base = base;
-  }
-
-  #files() {
-    return new TestImageFiles(assetUrl(this.#base, 'web/data/mnist-t10k.bin', MNIST_URL),
-      assetUrl(this.#base, 'web/data/mnist-t10k-sample.bin', MNIST_SAMPLE_URL));
+    this.#files = new TestImageFiles(assetUrl(base, 'web/data/mnist-t10k.bin', MNIST_URL),
+      assetUrl(base, 'web/data/mnist-t10k-sample.bin', MNIST_SAMPLE_URL));
   }
 
   // The test set (an MnistSet), fetched once.
   dataset() {
-    return this.#files().all();
+    return this.#files.all();
   }
 
   // Test image `index` (clamped to the set) on the pad: { index, label }. Images of the sample
   // come from it while the whole set is not loaded.
   async show(index) {
-    const { pixels, index: i, label } = await this.#files().image(clampInt(index, 0, Number.MAX_SAFE_INTEGER, 0));
+    const { pixels, index: i, label } = await this.#files.image(clampInt(index, 0, Number.MAX_SAFE_INTEGER, 0));
     this.#pad.setImage(pixels, { index: i, label });
     return { index: i, label };
   }
@@ -59,7 +55,7 @@ export class TestImages {
   // A random test image on the pad, of one digit when label is 0..9: { index, label }. With
   // `sample`, one of the first 256 (37 KB) unless the whole set (1.4 MB) is loaded already.
   async showRandom(label = null, { sample = false } = {}) {
-    const set = await this.#files().pool({ sample });
+    const set = await this.#files.pool({ sample });
     return this.show(randomIndex(set.labels, label));
   }
 
