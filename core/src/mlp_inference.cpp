@@ -53,24 +53,27 @@ void MlpInference::logits_batch(const float* X, std::size_t n, float* logits) co
 }
 
 std::size_t MlpInference::bytes() const {
-  std::size_t b = (a_.capacity() + b_.capacity()) * sizeof(float) + errors_.bytes();
+  std::size_t b =
+      (a_.capacity() + b_.capacity() + rounded_in_.capacity()) * sizeof(float) + errors_.bytes();
   for (const DenseLayer& l : layers_)
     b += l.bytes();
-  for (const auto& c : columns_)
-    b += c.capacity() * sizeof(float);
+  for (const Columns& c : columns_)
+    b += (c.raw.capacity() + c.rounded.capacity()) * sizeof(float);
   return b;
 }
 
-const std::vector<float>& MlpInference::columns(std::size_t k) const {
+const MlpInference::Columns& MlpInference::columns(std::size_t k) const {
   if (columns_.empty()) {
-    // Unquantized weights transposed to [in][out], so the products of one input form a
-    // contiguous run for the SIMD elementwise kernel.
-    for (const auto& l : mlp_->layers()) {
-      std::vector<float> t(l.in * l.out);
+    // Weights transposed to [in][out], so the products of one input form a contiguous run for
+    // the SIMD kernels.
+    for (std::size_t j = 0; j < layers_.size(); ++j) {
+      const LinearParams& l = mlp_->layers()[j];
+      Columns c{std::vector<float>(l.in * l.out), std::vector<float>(l.in * l.out)};
       for (std::size_t o = 0; o < l.out; ++o)
         for (std::size_t i = 0; i < l.in; ++i)
-          t[i * l.out + o] = l.weight[o * l.in + i];
-      columns_.push_back(std::move(t));
+          c.raw[i * l.out + o] = l.weight[o * l.in + i];
+      round_operands(layers_[j].spec(), c.raw.data(), c.rounded.data(), c.raw.size());
+      columns_.push_back(std::move(c));
     }
   }
   return columns_[k];
@@ -87,15 +90,18 @@ void MlpInference::logits_traced(const float* x, float* logits, ForwardTrace& tr
     t.output.assign(out, out + l.out);
     if (!products)
       return;
-    const std::vector<float>& cols = columns(k);
+    const Columns& cols = columns(k);
     errors_.reset(layers_[k].spec(), t.products);
     t.products.reserve(std::size_t(l.in - std::count(in, in + l.in, 0.0f)) * l.out);
+    rounded_in_.resize(std::max(rounded_in_.size(), l.in));
+    round_operands(layers_[k].spec(), in, rounded_in_.data(), l.in);
     for (std::size_t i = 0; i < l.in; ++i) {
       if (in[i] == 0.0f) {
         t.products.add_zeros(l.out);
         continue;
       }
-      errors_.add(cols.data() + i * l.out, in[i], l.out);
+      errors_.add({cols.raw.data() + i * l.out, cols.rounded.data() + i * l.out},
+                  {in[i], rounded_in_[i]}, l.out);
     }
     errors_.flush();
   });

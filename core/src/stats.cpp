@@ -140,7 +140,6 @@ double select_middle(std::vector<float>& v, std::size_t r, bool pair, uint32_t l
   return 0.5 * (lower + *std::min_element(v.begin() + std::ptrdiff_t(r) + 1, v.end()));
 }
 
-const MulSpec exact_of(const MulSpec& spec) { return {Method::exact, spec.format, spec.rounding}; }
 } // namespace
 
 std::vector<double> histogram_edges() {
@@ -369,50 +368,82 @@ ErrorAccumulator::finish_groups(const std::vector<std::vector<const ErrorAccumul
 }
 
 ProductErrors::ProductErrors()
-    : a_(kPairBlock), b_(kPairBlock), approx_(kPairBlock), exact_(kPairBlock) {}
+    : policy_(make_policy(MulSpec{})), approx_(kPairBlock), exact_(kPairBlock), a_(kPairBlock),
+      rounded_a_(kPairBlock), b_(kPairBlock), rounded_b_(kPairBlock) {}
 
 void ProductErrors::reset(const MulSpec& spec, ErrorAccumulator& acc) {
   flush();
-  spec_ = spec;
+  policy_ = make_policy(spec);
   acc_ = &acc;
 }
 
-namespace {
-void put_run(const float* from, float* to, std::size_t n) { std::copy(from, from + n, to); }
-void put_run(float value, float* to, std::size_t n) { std::fill(to, to + n, value); }
-void skip_run(const float*& p, std::size_t n) { p += n; }
-void skip_run(float, std::size_t) {}
-} // namespace
+// The products of a run go straight into the block (no copies of the operands), under the
+// policy kept since reset(): one std::visit per run.
+void ProductErrors::measure(Run a, Run b, std::size_t n) {
+  std::visit(
+      [&](const auto& p) {
+        const ExactMul exact{MulSpec{}};
+        while (n > 0) {
+          if (pending_ == kPairBlock)
+            flush();
+          const std::size_t m = std::min(n, kPairBlock - pending_);
+          multiply_rounded(p, a.rounded, b.rounded, approx_.data() + pending_, m);
+          multiply_elementwise(exact, a.x, b.x, exact_.data() + pending_, m);
+          a = {a.x + m, a.rounded + m};
+          b = {b.x + m, b.rounded + m};
+          pending_ += m;
+          n -= m;
+        }
+      },
+      policy_);
+}
 
-template <class A, class B> void ProductErrors::put(A a, B b, std::size_t n) {
-  while (n > 0) {
-    if (pending_ == kPairBlock)
-      flush();
-    const std::size_t m = std::min(n, kPairBlock - pending_);
-    put_run(a, a_.data() + pending_, m);
-    put_run(b, b_.data() + pending_, m);
-    skip_run(a, m);
-    skip_run(b, m);
-    pending_ += m;
-    n -= m;
+void ProductErrors::add(Run a, Run b, std::size_t n) { measure(a, b, n); }
+
+// One value against a run: the value repeated, a block at a time.
+void ProductErrors::add(One a, Run b, std::size_t n) {
+  for (std::size_t i = 0; i < n; i += kPairBlock) {
+    const std::size_t m = std::min(n - i, kPairBlock);
+    std::fill(a_.begin(), a_.begin() + std::ptrdiff_t(m), a.x);
+    std::fill(rounded_a_.begin(), rounded_a_.begin() + std::ptrdiff_t(m), a.rounded);
+    measure({a_.data(), rounded_a_.data()}, {b.x + i, b.rounded + i}, m);
+  }
+}
+void ProductErrors::add(Run a, One b, std::size_t n) {
+  for (std::size_t i = 0; i < n; i += kPairBlock) {
+    const std::size_t m = std::min(n - i, kPairBlock);
+    std::fill(b_.begin(), b_.begin() + std::ptrdiff_t(m), b.x);
+    std::fill(rounded_b_.begin(), rounded_b_.begin() + std::ptrdiff_t(m), b.rounded);
+    measure({a.x + i, a.rounded + i}, {b_.data(), rounded_b_.data()}, m);
   }
 }
 
-void ProductErrors::add(const float* a, const float* b, std::size_t n) { put(a, b, n); }
-void ProductErrors::add(float a, const float* b, std::size_t n) { put(a, b, n); }
-void ProductErrors::add(const float* a, float b, std::size_t n) { put(a, b, n); }
+// Unrounded operands: rounded here, a block at a time.
+void ProductErrors::add(const float* a, const float* b, std::size_t n) {
+  for (std::size_t i = 0; i < n; i += kPairBlock) {
+    const std::size_t m = std::min(n - i, kPairBlock);
+    std::visit(
+        [&](const auto& p) {
+          round_operands(p, a + i, rounded_a_.data(), m);
+          round_operands(p, b + i, rounded_b_.data(), m);
+        },
+        policy_);
+    measure({a + i, rounded_a_.data()}, {b + i, rounded_b_.data()}, m);
+  }
+}
 
 void ProductErrors::flush() {
   if (pending_ == 0)
     return;
-  multiply_elementwise(spec_, a_.data(), b_.data(), approx_.data(), pending_);
-  multiply_elementwise(exact_of(spec_), a_.data(), b_.data(), exact_.data(), pending_);
   acc_->add(approx_.data(), exact_.data(), pending_);
   pending_ = 0;
 }
 
 std::size_t ProductErrors::bytes() const {
-  return (a_.capacity() + b_.capacity() + approx_.capacity() + exact_.capacity()) * sizeof(float);
+  std::size_t floats = 0;
+  for (const std::vector<float>* v : {&approx_, &exact_, &a_, &rounded_a_, &b_, &rounded_b_})
+    floats += v->capacity();
+  return floats * sizeof(float);
 }
 
 ErrorStats error_stats(const MulSpec& spec, const float* a, const float* b, std::size_t n,

@@ -7,6 +7,7 @@
 #include <string>
 #include <tuple>
 #include <type_traits>
+#include <variant>
 #include <vector>
 
 #include "lmul/mul_exact.hpp"
@@ -76,6 +77,16 @@ decltype(auto) dispatch(const MulSpec& spec, Fn& f, std::tuple<P0, Ps...>*) {
 // Calls f(policy) with the policy object for spec (one instantiation of f per method).
 template <class Fn> decltype(auto) with_policy(const MulSpec& spec, Fn&& f) {
   return detail::dispatch(spec, f, static_cast<Policies*>(nullptr));
+}
+
+namespace detail {
+template <class... Ps> std::variant<Ps...> policy_variant(std::tuple<Ps...>*);
+}
+// A policy chosen at run time and kept, for callers that use it many times on short runs
+// (std::visit per use instead of building the policy again).
+using AnyPolicy = decltype(detail::policy_variant(static_cast<Policies*>(nullptr)));
+inline AnyPolicy make_policy(const MulSpec& spec) {
+  return with_policy(spec, [](const auto& p) { return AnyPolicy(p); });
 }
 
 // The scalar reference of one multiplication: quantize both operands, then multiply.

@@ -216,7 +216,14 @@ xsimd::batch<float, A> halves_as_float(const xsimd::batch<double, A>& lo,
                                 1);
   else
 #endif
-    return _mm_movelh_ps(_mm_cvtpd_ps(lo), _mm_cvtpd_ps(hi));
+#ifdef __wasm_simd128__
+    // Through _mm_movelh_ps(_mm_cvtpd_ps ...) LLVM 14 turns the two conversions into four scalar
+    // f32.demote_f64; a lane shuffle of the two keeps f32x4.demote_zero_f64x2.
+    return wasm_i32x4_shuffle(wasm_f32x4_demote_f64x2_zero(lo), wasm_f32x4_demote_f64x2_zero(hi), 0,
+                              1, 4, 5);
+#else
+  return _mm_movelh_ps(_mm_cvtpd_ps(lo), _mm_cvtpd_ps(hi));
+#endif
 }
 
 // g (double lanes -> double lanes) applied to x widened to double, narrowed back to float.

@@ -75,24 +75,38 @@ private:
 // block at a time: the multiplier is dispatched once per block, not once per run.
 class ProductErrors {
 public:
+  // A run of operands with their twins rounded by the multiplier (round_operands() under the
+  // spec of reset()), for callers whose operands each meet many others: a layer's weights meet
+  // every token, an input every weight. Rounding each once instead of once per product is what
+  // makes a ViT's statistics affordable (about a million products per image).
+  struct Run {
+    const float* x;
+    const float* rounded;
+  };
+  struct One {
+    float x, rounded;
+  };
+
   ProductErrors();
   // The pairs from now on are measured under spec and go to acc (the pending ones are measured
   // first, into the accumulator before).
   void reset(const MulSpec& spec, ErrorAccumulator& acc);
-  void add(const float* a, const float* b, std::size_t n); // pairs a[i], b[i]
-  void add(float a, const float* b, std::size_t n);        // pairs a, b[i]
-  void add(const float* a, float b, std::size_t n);        // pairs a[i], b
+  void add(const float* a, const float* b, std::size_t n); // pairs a[i], b[i]; rounded here
+  void add(Run a, Run b, std::size_t n);                   // pairs a[i], b[i]
+  void add(One a, Run b, std::size_t n);                   // pairs a, b[i]
+  void add(Run a, One b, std::size_t n);                   // pairs a[i], b
   // Measures the pending pairs; call before reading the accumulator.
   void flush();
   std::size_t bytes() const; // the block buffers
 
 private:
   static constexpr std::size_t kPairBlock = 1024;
-  template <class A, class B> void put(A a, B b, std::size_t n);
-  MulSpec spec_;
+  void measure(Run a, Run b, std::size_t n);
+  AnyPolicy policy_;
   ErrorAccumulator* acc_ = nullptr;
   std::size_t pending_ = 0;
-  std::vector<float> a_, b_, approx_, exact_;
+  std::vector<float> approx_, exact_;                // the pending pairs' products
+  std::vector<float> a_, rounded_a_, b_, rounded_b_; // operands repeated or rounded here
 };
 
 // Statistics of every product a[i] * b[i] under spec against exact fp32 products.
