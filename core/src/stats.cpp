@@ -140,6 +140,14 @@ double select_middle(std::vector<float>& v, std::size_t r, bool pair, uint32_t l
   return 0.5 * (lower + *std::min_element(v.begin() + std::ptrdiff_t(r) + 1, v.end()));
 }
 
+// The partial sums of an accumulator, combined by a fixed tree.
+double sum_partials(const double* p) {
+  static_assert(ErrorAccumulator::kSumLanes == 8, "the tree below adds 8 partials");
+  double a[4];
+  for (int j = 0; j < 4; ++j)
+    a[j] = p[j] + p[j + 4];
+  return (a[0] + a[2]) + (a[1] + a[3]);
+}
 } // namespace
 
 std::vector<double> histogram_edges() {
@@ -162,20 +170,36 @@ ErrorAccumulator& ErrorAccumulator::operator=(ErrorAccumulator&&) noexcept = def
 void ErrorAccumulator::add(float approx, float exact) { add(&approx, &exact, 1); }
 
 // Two passes per block of pairs: the relative errors, their slot keys and the excluded pairs on
-// SIMD lanes (in double, as the scalar definition), then one scalar pass that adds them up in
-// order and counts the slots. An excluded pair's lanes hold +0, which leaves the sums as they
-// are (they are never -0), and its key is the excluded pairs' slot.
+// SIMD lanes, then one scalar pass that counts the slots. An excluded pair's lanes hold +0,
+// which leaves the sums as they are (they are never -0), and its key is the excluded pairs' slot.
+//
+// A relative error is computed in fp32 and summed in double. For an approximation within a
+// factor 2 of the exact product (every error below 50 %) the difference is exact (Sterbenz), so
+// the error is the correctly rounded fp32 value of the true quotient: the same as rounding the
+// double quotient to fp32 (double rounding is innocuous for a quotient of fp32 values), which is
+// what decides the histogram bins and the median.
+//
+// The sums are kSumLanes interleaved partial sums: the pair at position p (counting every pair
+// ever added, excluded ones too) goes to partial p % kSumLanes, in order, so that they are the
+// same however the pairs are batched, and on SIMD lanes and scalar code alike.
 
 void ErrorAccumulator::add(const float* approx, const float* exact, std::size_t n) {
   const SlotTable& table = slot_table();
   constexpr std::size_t kBlock = 256;
-  alignas(64) double rel[kBlock], signed_rel[kBlock];
+  static_assert(kBlock % kSumLanes == 0 && kSumLanes % kLanes == 0, "lanes must tile the block");
   alignas(64) int32_t bits[kBlock], key[kBlock];
   alignas(64) float kept[kBlock];
-  const double inf = std::numeric_limits<double>::infinity();
+  const float inf = std::numeric_limits<float>::infinity();
   const int32_t excluded = table.keys(), first = table.first_key(), last = table.keys() - 1;
   const uint32_t* split = table.split();
   uint64_t* slots = slots_.data();
+  // The partials in the order of this call's pairs: pair j goes to local partial j % kSumLanes.
+  const std::size_t phase = std::size_t((count_ + zeros_ + nonfinite_) % kSumLanes);
+  alignas(64) double sum[kSumLanes], sum_signed[kSumLanes];
+  for (std::size_t l = 0; l < kSumLanes; ++l) {
+    sum[l] = sum_[(phase + l) % kSumLanes];
+    sum_signed[l] = sum_signed_[(phase + l) % kSumLanes];
+  }
   for (std::size_t i0 = 0; i0 < n; i0 += kBlock) {
     const std::size_t m = std::min(kBlock, n - i0);
     const float* a = approx + i0;
@@ -184,8 +208,13 @@ void ErrorAccumulator::add(const float* approx, const float* exact, std::size_t 
     if constexpr (kHasDoubleHalves<Batch::arch_type>) {
       using I = IntLanes<Batch>;
       using D = DoubleLanes<Batch>;
-      constexpr std::size_t kHalf = D::size;
-      D top(0.0);
+      constexpr std::size_t kHalf = D::size, kParts = kSumLanes / kHalf;
+      D part[kParts], part_signed[kParts];
+      Batch top(0.0f);
+      for (std::size_t k = 0; k < kParts; ++k) {
+        part[k] = D::load_aligned(sum + k * kHalf);
+        part_signed[k] = D::load_aligned(sum_signed + k * kHalf);
+      }
       unsigned zeros = 0, nonfinite = 0;
       for (; j + kLanes <= m; j += kLanes) {
         const Batch va = Batch::load_unaligned(a + j), ve = Batch::load_unaligned(e + j);
@@ -199,22 +228,20 @@ void ErrorAccumulator::add(const float* approx, const float* exact, std::size_t 
         // Excluded lanes compute (1 - 1) / 1 = +0.
         const Batch sa = xsimd::select(out, Batch(1.0f), va);
         const Batch se = xsimd::select(out, Batch(1.0f), ve);
-        const auto relative = [&](const D& da, const D& de) {
-          const D s = (da - de) / de;
-          return xsimd::select(s == s, s, D(inf)); // NaN: infinitely wrong
-        };
-        const D lo = relative(low_half_as_double(sa), low_half_as_double(se));
-        const D hi = relative(high_half_as_double(sa), high_half_as_double(se));
-        const D alo = xsimd::abs(lo), ahi = xsimd::abs(hi);
-        top = xsimd::max(top, xsimd::max(alo, ahi));
-        lo.store_aligned(signed_rel + j);
-        hi.store_aligned(signed_rel + j + kHalf);
-        alo.store_aligned(rel + j);
-        ahi.store_aligned(rel + j + kHalf);
-        const I b = as_int(halves_as_float(alo, ahi));
-        const I k = xsimd::min(xsimd::max((b >> SlotTable::kShift) - I(first - 1), I(0)), I(last));
+        Batch sr = (sa - se) / se;
+        sr = xsimd::select(sr == sr, sr, Batch(inf)); // NaN: infinitely wrong
+        const Batch ar = xsimd::abs(sr);
+        top = xsimd::max(top, ar);
+        // Lanes j..j+kLanes-1 are partials j % kSumLanes onwards, halves kHalf at a time.
+        const std::size_t k = (j % kSumLanes) / kHalf;
+        part[k] = part[k] + low_half_as_double(ar);
+        part[k + 1] = part[k + 1] + high_half_as_double(ar);
+        part_signed[k] = part_signed[k] + low_half_as_double(sr);
+        part_signed[k + 1] = part_signed[k + 1] + high_half_as_double(sr);
+        const I b = as_int(ar);
+        const I c = xsimd::min(xsimd::max((b >> SlotTable::kShift) - I(first - 1), I(0)), I(last));
         b.store_aligned(bits + j);
-        select(int_mask(out), I(excluded), k).store_aligned(key + j);
+        select(int_mask(out), I(excluded), c).store_aligned(key + j);
         if (out_lanes == 0) {
           as_float(b).store_unaligned(kept + n_kept);
           n_kept += kLanes;
@@ -224,44 +251,49 @@ void ErrorAccumulator::add(const float* approx, const float* exact, std::size_t 
               kept[n_kept++] = float_of(uint32_t(bits[j + l]));
         }
       }
+      for (std::size_t k = 0; k < kParts; ++k) {
+        part[k].store_aligned(sum + k * kHalf);
+        part_signed[k].store_aligned(sum_signed + k * kHalf);
+      }
       zeros_ += zeros;
       nonfinite_ += nonfinite;
-      alignas(64) double t[kHalf];
+      alignas(64) float t[kLanes];
       top.store_aligned(t);
-      for (std::size_t h = 0; h < kHalf; ++h)
-        max_ = std::max(max_, t[h]);
+      for (std::size_t l = 0; l < kLanes; ++l)
+        max_ = std::max(max_, double(t[l]));
     }
     for (; j < m; ++j) {
       const uint32_t magnitude = bits_of(e[j]) & kAbsMask;
       if (magnitude == 0 || magnitude >= kInfBits) {
         ++(magnitude == 0 ? zeros_ : nonfinite_);
-        rel[j] = signed_rel[j] = 0;
         bits[j] = 0;
         key[j] = excluded;
         continue;
       }
-      double s = (double(a[j]) - double(e[j])) / double(e[j]);
+      float s = (a[j] - e[j]) / e[j];
       if (std::isnan(s))
         s = inf;
-      signed_rel[j] = s;
-      rel[j] = std::fabs(s);
-      max_ = std::max(max_, rel[j]);
-      bits[j] = int32_t(bits_of(static_cast<float>(rel[j])));
+      const float r = std::fabs(s);
+      sum[j % kSumLanes] += double(r);
+      sum_signed[j % kSumLanes] += double(s);
+      max_ = std::max(max_, double(r));
+      bits[j] = int32_t(bits_of(r));
       key[j] = table.key(uint32_t(bits[j]));
       kept[n_kept++] = float_of(uint32_t(bits[j]));
     }
-    double sum = sum_, sum_signed = sum_signed_;
     for (j = 0; j < m; ++j) {
       const int32_t c = key[j];
       ++slots[2 * c + (uint32_t(bits[j]) >= split[c])];
-      sum += rel[j];
-      sum_signed += signed_rel[j];
     }
-    sum_ = sum;
-    sum_signed_ = sum_signed;
     count_ += n_kept;
     if (keep_median_)
       errors_.insert(errors_.end(), kept, kept + n_kept);
+  }
+  // Blocks are whole multiples of kSumLanes but the last: its local partials rotate back by the
+  // same phase as the call's (the pairs of the next call continue after them).
+  for (std::size_t l = 0; l < kSumLanes; ++l) {
+    sum_[(phase + l) % kSumLanes] = sum[l];
+    sum_signed_[(phase + l) % kSumLanes] = sum_signed[l];
   }
 }
 
@@ -272,8 +304,10 @@ void ErrorAccumulator::merge(const ErrorAccumulator& o) {
   count_ += o.count_;
   zeros_ += o.zeros_;
   nonfinite_ += o.nonfinite_;
-  sum_ += o.sum_;
-  sum_signed_ += o.sum_signed_;
+  for (std::size_t l = 0; l < kSumLanes; ++l) {
+    sum_[l] += o.sum_[l];
+    sum_signed_[l] += o.sum_signed_[l];
+  }
   max_ = std::max(max_, o.max_);
   for (std::size_t k = 0; k < slots_.size(); ++k)
     slots_[k] += o.slots_[k];
@@ -308,15 +342,17 @@ ErrorAccumulator::finish_groups(const std::vector<std::vector<const ErrorAccumul
   std::vector<uint64_t> slots(table.slots());
   for (std::size_t g = 0; g < groups.size(); ++g) {
     ErrorStats& s = stats[g];
-    double sum = 0, sum_signed = 0;
+    double sum[kSumLanes] = {}, sum_signed[kSumLanes] = {};
     bool keep_median = true;
     std::fill(slots.begin(), slots.end(), 0);
     for (const ErrorAccumulator* p : groups[g]) {
       s.count += p->count_;
       s.zeros += p->zeros_;
       s.nonfinite += p->nonfinite_;
-      sum += p->sum_;
-      sum_signed += p->sum_signed_;
+      for (std::size_t l = 0; l < kSumLanes; ++l) {
+        sum[l] += p->sum_[l];
+        sum_signed[l] += p->sum_signed_[l];
+      }
       s.max = std::max(s.max, p->max_);
       for (std::size_t k = 0; k < slots.size(); ++k)
         slots[k] += p->slots_[k];
@@ -328,8 +364,8 @@ ErrorAccumulator::finish_groups(const std::vector<std::vector<const ErrorAccumul
       s.histogram.counts[table.bin(k)] += slots[k];
     if (s.count == 0)
       continue;
-    s.mean = sum / double(s.count);
-    s.bias = sum_signed / double(s.count);
+    s.mean = sum_partials(sum) / double(s.count);
+    s.bias = sum_partials(sum_signed) / double(s.count);
     if (!keep_median)
       continue;
     const uint64_t k = (s.count - 1) / 2; // the lower middle one (0-based)

@@ -47,7 +47,8 @@ std::vector<MulSpec> kernel_specs() {
 
 TEST_SUITE("kernels") {
 
-  TEST_CASE("elementwise and dot: SIMD equals scalar for lengths 0..67 at unaligned offsets") {
+  TEST_CASE(
+      "elementwise, rounded and dot: SIMD equals scalar for lengths 0..67 at unaligned offsets") {
     const auto a = operands(80, 1, true), b = operands(80, 2, true);
     std::vector<float> out(80), want(80);
     for (const MulSpec& s : kernel_specs())
@@ -59,6 +60,16 @@ TEST_SUITE("kernels") {
             for (std::size_t i = 0; i < n; ++i)
               REQUIRE_MESSAGE(same(out[3 - off + i], want[i]), s.describe()
                                                                    << " n=" << n << " i=" << i);
+            // Operands rounded once, then multiplied: the same products.
+            std::vector<float> ra(n), rb(n), rounded(n);
+            round_operands(p, a.data() + off, ra.data(), n);
+            round_operands(p, b.data() + off + 1, rb.data(), n);
+            multiply_rounded(p, ra.data(), rb.data(), rounded.data(), n);
+            for (std::size_t i = 0; i < n; ++i) {
+              REQUIRE_MESSAGE(same(ra[i], p.operand(a[off + i])), s.describe() << " i=" << i);
+              REQUIRE_MESSAGE(same(rounded[i], want[i]), s.describe()
+                                                             << " rounded n=" << n << " i=" << i);
+            }
             const float d = dot(p, a.data() + off, b.data() + off + 1, n);
             const float ds = scalar::dot(p, a.data() + off, b.data() + off + 1, n);
             REQUIRE_MESSAGE(same(d, ds), s.describe() << " dot n=" << n << " off=" << off);

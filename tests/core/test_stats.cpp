@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "helpers.hpp"
+#include "lmul/kernels.hpp"
 #include "lmul/random.hpp"
 #include "lmul/stats.hpp"
 
@@ -92,12 +93,68 @@ TEST_SUITE("stats") {
     }
     const MulSpec spec{Method::lmul, FloatFormat(8, 3), Rounding::nearest};
     const ErrorStats whole = error_stats(spec, a.data(), b.data(), a.size());
-    ErrorAccumulator acc;
-    for (std::size_t i = 0; i < a.size(); i += 1000)
-      accumulate_errors(spec, a.data() + i, b.data() + i, std::min<std::size_t>(1000, a.size() - i),
-                        acc);
-    const ErrorStats pieces = acc.finish();
-    check_same(pieces, whole);
+    // Pieces of every size mod the 8 partial sums, and one pair at a time (the scalar path).
+    for (std::size_t piece : {1000, 37, 3, 1}) {
+      CAPTURE(piece);
+      ErrorAccumulator acc;
+      for (std::size_t i = 0; i < a.size(); i += piece)
+        accumulate_errors(spec, a.data() + i, b.data() + i,
+                          std::min<std::size_t>(piece, a.size() - i), acc);
+      const ErrorStats pieces = acc.finish();
+      check_same(pieces, whole);
+    }
+  }
+
+  TEST_CASE("ProductErrors: runs with rounded twins and repeated values give error_stats' result") {
+    Rng rng(5);
+    const std::size_t rows = 37, in = 29; // a weight matrix, and inputs that meet every row
+    std::vector<float> w(rows * in), x(in);
+    for (float& v : w)
+      v = float(rng.normal());
+    for (std::size_t i = 0; i < in; ++i)
+      x[i] = i % 5 == 0 ? 0.0f : float(rng.normal() * 4);
+    for (const MulSpec& spec : {MulSpec{Method::lmul, FloatFormat(8, 3), Rounding::nearest},
+                                MulSpec{Method::floating, FloatFormat(5, 2), Rounding::truncate},
+                                MulSpec{Method::mitchell, FloatFormat(8, 1), Rounding::nearest},
+                                MulSpec{Method::exact, FloatFormat(8, 23), Rounding::nearest}}) {
+      CAPTURE(spec.describe());
+      std::vector<float> rw(w.size()), rx(in);
+      round_operands(spec, w.data(), rw.data(), w.size());
+      round_operands(spec, x.data(), rx.data(), in);
+      // Row by row: pairs w[r][i], x[i]; column by column: w[r][i] against one x[i].
+      std::vector<float> a, b, ac, bc;
+      ErrorAccumulator by_rows, by_columns, by_values;
+      ProductErrors errors;
+      errors.reset(spec, by_rows);
+      for (std::size_t r = 0; r < rows; ++r) {
+        errors.add({w.data() + r * in, rw.data() + r * in}, {x.data(), rx.data()}, in);
+        a.insert(a.end(), w.begin() + std::ptrdiff_t(r * in),
+                 w.begin() + std::ptrdiff_t(r * in + in));
+        b.insert(b.end(), x.begin(), x.end());
+      }
+      std::vector<float> column(rows), rounded_column(rows);
+      errors.reset(spec, by_columns);
+      for (std::size_t i = 0; i < in; ++i) {
+        for (std::size_t r = 0; r < rows; ++r) {
+          column[r] = w[r * in + i];
+          rounded_column[r] = rw[r * in + i];
+        }
+        errors.add({column.data(), rounded_column.data()}, {x[i], rx[i]}, rows);
+        ac.insert(ac.end(), column.begin(), column.end());
+        bc.insert(bc.end(), rows, x[i]);
+      }
+      errors.reset(spec, by_values);
+      for (std::size_t i = 0; i < in; ++i)
+        errors.add({x[i], rx[i]}, {column.data(), rounded_column.data()}, rows);
+      errors.flush();
+      check_same(by_rows.finish(), error_stats(spec, a.data(), b.data(), a.size()));
+      check_same(by_columns.finish(), error_stats(spec, ac.data(), bc.data(), ac.size()));
+      std::vector<float> same_column(in * rows);
+      for (std::size_t i = 0; i < in; ++i)
+        std::copy(column.begin(), column.end(), same_column.begin() + std::ptrdiff_t(i * rows));
+      check_same(by_values.finish(),
+                 error_stats(spec, bc.data(), same_column.data(), same_column.size()));
+    }
   }
 
   TEST_CASE("finishing several accumulators at once equals merging them first") {

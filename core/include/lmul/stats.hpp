@@ -33,8 +33,10 @@ std::vector<double> histogram_edges();
 //
 // The relative errors are counted in "slots" finer than the histogram's bins (a factor of at
 // most 1 + 2^-4 wide, each inside one bin), so the median is a selection among the few errors
-// of the slot that holds it, found by one pass over the kept errors. The sums are taken in the
-// order the pairs arrive, so the mean and the bias are the same however they are batched.
+// of the slot that holds it, found by one pass over the kept errors. The sums are kSumLanes
+// interleaved partial sums (the n-th pair ever added goes to partial n % kSumLanes, in order),
+// combined by a fixed tree: the mean and the bias are the same however the pairs are batched,
+// and on every SIMD target and in scalar code.
 class ErrorAccumulator {
 public:
   explicit ErrorAccumulator(bool keep_median = true);
@@ -61,11 +63,13 @@ public:
   static std::vector<ErrorStats>
   finish_groups(const std::vector<std::vector<const ErrorAccumulator*>>& groups);
 
+  static constexpr std::size_t kSumLanes = 8; // a multiple of every SIMD target's lanes
+
 private:
   bool keep_median_;
   uint64_t count_ = 0, zeros_ = 0, nonfinite_ = 0;
-  double sum_ = 0, sum_signed_ = 0, max_ = 0;
-  std::vector<uint64_t> slots_; // relative errors per slot, then one slot for excluded pairs
+  double sum_[kSumLanes] = {}, sum_signed_[kSumLanes] = {}, max_ = 0;
+  std::vector<uint64_t> slots_; // relative errors per slot, then the excluded pairs' two slots
   // With keep_median: every relative error (as a float), in the order added.
   std::vector<float> errors_;
 };
