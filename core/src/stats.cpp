@@ -87,7 +87,7 @@ struct Range {
 
 // Appends each value of `errors` to the ranges its pattern lies in. The ranges (a layer's median,
 // its kind's, the whole pass's) lie close together: one test for the span of all of them first.
-void collect(const std::vector<float>& errors, const std::vector<Range>& ranges) {
+template <class Errors> void collect(const Errors& errors, const std::vector<Range>& ranges) {
   uint32_t lo = ranges[0].lo, hi = ranges[0].hi;
   for (const Range& r : ranges) {
     lo = std::min(lo, r.lo);
@@ -188,7 +188,7 @@ void ErrorAccumulator::add(const float* approx, const float* exact, std::size_t 
   constexpr std::size_t kBlock = 256;
   static_assert(kBlock % kSumLanes == 0 && kSumLanes % kLanes == 0, "lanes must tile the block");
   alignas(64) int32_t bits[kBlock], key[kBlock];
-  alignas(64) float kept[kBlock];
+  alignas(64) float unkept[kBlock]; // the errors, when the median is not wanted
   const float inf = std::numeric_limits<float>::infinity();
   const int32_t excluded = table.keys(), first = table.first_key(), last = table.keys() - 1;
   const uint32_t* split = table.split();
@@ -205,62 +205,71 @@ void ErrorAccumulator::add(const float* approx, const float* exact, std::size_t 
     const float* a = approx + i0;
     const float* e = exact + i0;
     std::size_t j = 0, n_kept = 0;
+    // The block's errors go straight to the end of errors_ (a copy of a kilobyte here is a call
+    // out to JavaScript in Emscripten 3.1.6's memcpy).
+    const std::size_t kept_before = errors_.size();
+    if (keep_median_)
+      errors_.resize(kept_before + m);
+    float* kept = keep_median_ ? errors_.data() + kept_before : unkept;
     if constexpr (kHasDoubleHalves<Batch::arch_type>) {
       using I = IntLanes<Batch>;
       using D = DoubleLanes<Batch>;
       constexpr std::size_t kHalf = D::size, kParts = kSumLanes / kHalf;
       D part[kParts], part_signed[kParts];
-      Batch top(0.0f);
+      I top(0); // the largest relative error's pattern (they are never negative)
       for (std::size_t k = 0; k < kParts; ++k) {
         part[k] = D::load_aligned(sum + k * kHalf);
         part_signed[k] = D::load_aligned(sum_signed + k * kHalf);
       }
       unsigned zeros = 0, nonfinite = 0;
-      for (; j + kLanes <= m; j += kLanes) {
-        const Batch va = Batch::load_unaligned(a + j), ve = Batch::load_unaligned(e + j);
-        const I magnitude = as_int(ve) & I(int32_t(kAbsMask));
-        const auto zero = magnitude == I(0);
-        const auto special = magnitude >= I(int32_t(kInfBits));
-        zeros += unsigned(__builtin_popcount(lane_mask(float_mask(zero))));
-        nonfinite += unsigned(__builtin_popcount(lane_mask(float_mask(special))));
-        const auto out = float_mask(either(zero, special));
-        const unsigned out_lanes = lane_mask(out);
-        // Excluded lanes compute (1 - 1) / 1 = +0.
-        const Batch sa = xsimd::select(out, Batch(1.0f), va);
-        const Batch se = xsimd::select(out, Batch(1.0f), ve);
-        Batch sr = (sa - se) / se;
-        sr = xsimd::select(sr == sr, sr, Batch(inf)); // NaN: infinitely wrong
-        const Batch ar = xsimd::abs(sr);
-        top = xsimd::max(top, ar);
-        // Lanes j..j+kLanes-1 are partials j % kSumLanes onwards, halves kHalf at a time.
-        const std::size_t k = (j % kSumLanes) / kHalf;
-        part[k] = part[k] + low_half_as_double(ar);
-        part[k + 1] = part[k + 1] + high_half_as_double(ar);
-        part_signed[k] = part_signed[k] + low_half_as_double(sr);
-        part_signed[k + 1] = part_signed[k + 1] + high_half_as_double(sr);
-        const I b = as_int(ar);
-        const I c = xsimd::min(xsimd::max((b >> SlotTable::kShift) - I(first - 1), I(0)), I(last));
-        b.store_aligned(bits + j);
-        select(int_mask(out), I(excluded), c).store_aligned(key + j);
-        if (out_lanes == 0) {
-          as_float(b).store_unaligned(kept + n_kept);
-          n_kept += kLanes;
-        } else {
-          for (std::size_t l = 0; l < kLanes; ++l)
-            if (!(out_lanes >> l & 1))
-              kept[n_kept++] = float_of(uint32_t(bits[j + l]));
+      // kSumLanes pairs per step, so that each batch's partials are fixed (and in registers).
+      for (; j + kSumLanes <= m; j += kSumLanes)
+        for (std::size_t h = 0; h < kSumLanes / kLanes; ++h) {
+          const std::size_t i = j + h * kLanes;
+          const Batch va = Batch::load_unaligned(a + i), ve = Batch::load_unaligned(e + i);
+          const I magnitude = as_int(ve) & I(int32_t(kAbsMask));
+          const auto zero = magnitude == I(0);
+          const auto special = magnitude >= I(int32_t(kInfBits));
+          zeros += unsigned(__builtin_popcount(lane_mask(float_mask(zero))));
+          nonfinite += unsigned(__builtin_popcount(lane_mask(float_mask(special))));
+          const auto out = float_mask(either(zero, special));
+          const unsigned out_lanes = lane_mask(out);
+          // Excluded lanes compute (1 - 1) / 1 = +0.
+          const Batch sa = xsimd::select(out, Batch(1.0f), va);
+          const Batch se = xsimd::select(out, Batch(1.0f), ve);
+          Batch sr = (sa - se) / se;
+          sr = xsimd::select(sr == sr, sr, Batch(inf)); // NaN: infinitely wrong
+          const Batch ar = xsimd::abs(sr);
+          const std::size_t k = h * kLanes / kHalf; // lanes i.. are partials h * kLanes..
+          part[k] = part[k] + low_half_as_double(ar);
+          part[k + 1] = part[k + 1] + high_half_as_double(ar);
+          part_signed[k] = part_signed[k] + low_half_as_double(sr);
+          part_signed[k + 1] = part_signed[k + 1] + high_half_as_double(sr);
+          const I b = as_int(ar);
+          top = xsimd::max(top, b);
+          const I c =
+              xsimd::min(xsimd::max((b >> SlotTable::kShift) - I(first - 1), I(0)), I(last));
+          b.store_aligned(bits + i);
+          select(int_mask(out), I(excluded), c).store_aligned(key + i);
+          if (out_lanes == 0) {
+            as_float(b).store_unaligned(kept + n_kept);
+            n_kept += kLanes;
+          } else {
+            for (std::size_t l = 0; l < kLanes; ++l)
+              if (!(out_lanes >> l & 1))
+                kept[n_kept++] = float_of(uint32_t(bits[i + l]));
+          }
         }
-      }
       for (std::size_t k = 0; k < kParts; ++k) {
         part[k].store_aligned(sum + k * kHalf);
         part_signed[k].store_aligned(sum_signed + k * kHalf);
       }
       zeros_ += zeros;
       nonfinite_ += nonfinite;
-      alignas(64) float t[kLanes];
+      alignas(64) int32_t t[kLanes];
       top.store_aligned(t);
       for (std::size_t l = 0; l < kLanes; ++l)
-        max_ = std::max(max_, double(t[l]));
+        max_ = std::max(max_, double(float_of(uint32_t(t[l]))));
     }
     for (; j < m; ++j) {
       const uint32_t magnitude = bits_of(e[j]) & kAbsMask;
@@ -287,7 +296,7 @@ void ErrorAccumulator::add(const float* approx, const float* exact, std::size_t 
     }
     count_ += n_kept;
     if (keep_median_)
-      errors_.insert(errors_.end(), kept, kept + n_kept);
+      errors_.resize(kept_before + n_kept);
   }
   // Blocks are whole multiples of kSumLanes but the last: its local partials rotate back by the
   // same phase as the call's (the pairs of the next call continue after them).
@@ -340,6 +349,7 @@ ErrorAccumulator::finish_groups(const std::vector<std::vector<const ErrorAccumul
   };
   std::vector<Median> medians;
   std::vector<uint64_t> slots(table.slots());
+  const std::vector<double> edges = histogram_edges(); // 35 calls of pow(), once
   for (std::size_t g = 0; g < groups.size(); ++g) {
     ErrorStats& s = stats[g];
     double sum[kSumLanes] = {}, sum_signed[kSumLanes] = {};
@@ -358,7 +368,7 @@ ErrorAccumulator::finish_groups(const std::vector<std::vector<const ErrorAccumul
         slots[k] += p->slots_[k];
       keep_median = keep_median && p->keep_median_;
     }
-    s.histogram.edges = histogram_edges();
+    s.histogram.edges = edges;
     s.histogram.counts.assign(kBins, 0);
     for (std::size_t k = 0; k < slots.size(); ++k)
       s.histogram.counts[table.bin(k)] += slots[k];

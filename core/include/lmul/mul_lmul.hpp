@@ -89,7 +89,14 @@ public:
     const I sign = (ua ^ ub) & I(int32_t(kSignBit));
     const I ma = ua & I(int32_t(kAbsMask)), mb = ub & I(int32_t(kAbsMask));
     const I s = ma + mb + I(int32_t(offset_bits_)); // wraps as unsigned, as intended
-    return as_float(special_values(ma, mb, sign, packed_result(s)));
+    const I r = packed_result(s);
+    // When every lane's operands are normal and finite in F (almost always), the special values
+    // leave r | sign as it is: skip them.
+    const I min_normal = I(int32_t(min_normal_bits_)), inf = I(int32_t(kInfBits));
+    const auto normal = both(both(ma >= min_normal, ma < inf), both(mb >= min_normal, mb < inf));
+    if (lane_mask(float_mask(normal)) == (1u << LaneTypes<F>::size) - 1)
+      return as_float(r | sign);
+    return as_float(special_values(ma, mb, sign, r));
   }
 
   // Weights of an E = 8 model where none flushes: stored as sign << 31 | (magnitude + offset),
