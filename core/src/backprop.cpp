@@ -118,13 +118,7 @@ double MlpBackprop::run(const Mlp& mlp, const float* x, const uint8_t* y, std::s
 }
 
 void MlpBackprop::quantize_operands(const float* in, float* out, std::size_t n) const {
-  with_policy(spec_, [&](const auto& p) {
-    std::size_t i = 0;
-    for (; i + kLanes <= n; i += kLanes)
-      p.operand(Batch::load_unaligned(in + i)).store_unaligned(out + i);
-    for (; i < n; ++i)
-      out[i] = p.operand(in[i]);
-  });
+  lmul::quantize_operands(spec_, in, out, n);
 }
 
 BatchGradients batch_gradients(const Mlp& mlp, const MulSpec& forward, const float* X,

@@ -49,8 +49,8 @@ void multiply_elementwise(const MulSpec& spec, const float* a, const float* b, f
   with_policy(spec, [&](const auto& p) { multiply_elementwise(p, a, b, out, n); });
 }
 
-void round_operands(const MulSpec& spec, const float* x, float* out, std::size_t n) {
-  with_policy(spec, [&](const auto& p) { round_operands(p, x, out, n); });
+void quantize_operands(const MulSpec& spec, const float* in, float* out, std::size_t n) {
+  with_policy(spec, [&](const auto& p) { quantize_operands(p, in, out, n); });
 }
 
 float dot(const MulSpec& spec, const float* a, const float* b, std::size_t n) {

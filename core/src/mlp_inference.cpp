@@ -54,11 +54,11 @@ void MlpInference::logits_batch(const float* X, std::size_t n, float* logits) co
 
 std::size_t MlpInference::bytes() const {
   std::size_t b =
-      (a_.capacity() + b_.capacity() + rounded_in_.capacity()) * sizeof(float) + errors_.bytes();
+      (a_.capacity() + b_.capacity() + quantized_in_.capacity()) * sizeof(float) + errors_.bytes();
   for (const DenseLayer& l : layers_)
     b += l.bytes();
   for (const Columns& c : columns_)
-    b += (c.raw.capacity() + c.rounded.capacity()) * sizeof(float);
+    b += (c.raw.capacity() + c.quantized.capacity()) * sizeof(float);
   return b;
 }
 
@@ -72,7 +72,7 @@ const MlpInference::Columns& MlpInference::columns(std::size_t k) const {
       for (std::size_t o = 0; o < l.out; ++o)
         for (std::size_t i = 0; i < l.in; ++i)
           c.raw[i * l.out + o] = l.weight[o * l.in + i];
-      round_operands(layers_[j].spec(), c.raw.data(), c.rounded.data(), c.raw.size());
+      quantize_operands(layers_[j].spec(), c.raw.data(), c.quantized.data(), c.raw.size());
       columns_.push_back(std::move(c));
     }
   }
@@ -93,15 +93,15 @@ void MlpInference::logits_traced(const float* x, float* logits, ForwardTrace& tr
     const Columns& cols = columns(k);
     errors_.reset(layers_[k].spec(), t.products);
     t.products.reserve(std::size_t(l.in - std::count(in, in + l.in, 0.0f)) * l.out);
-    rounded_in_.resize(std::max(rounded_in_.size(), l.in));
-    round_operands(layers_[k].spec(), in, rounded_in_.data(), l.in);
+    quantized_in_.resize(std::max(quantized_in_.size(), l.in));
+    quantize_operands(layers_[k].spec(), in, quantized_in_.data(), l.in);
     for (std::size_t i = 0; i < l.in; ++i) {
       if (in[i] == 0.0f) {
         t.products.add_zeros(l.out);
         continue;
       }
-      errors_.add({cols.raw.data() + i * l.out, cols.rounded.data() + i * l.out},
-                  {in[i], rounded_in_[i]}, l.out);
+      errors_.add({cols.raw.data() + i * l.out, cols.quantized.data() + i * l.out},
+                  {in[i], quantized_in_[i]}, l.out);
     }
     errors_.flush();
   });

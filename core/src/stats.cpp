@@ -415,10 +415,11 @@ ErrorAccumulator::finish_groups(const std::vector<std::vector<const ErrorAccumul
 
 ProductErrors::ProductErrors()
     : policy_(make_policy(MulSpec{})), approx_(kPairBlock), exact_(kPairBlock), a_(kPairBlock),
-      rounded_a_(kPairBlock), b_(kPairBlock), rounded_b_(kPairBlock) {}
+      quantized_a_(kPairBlock), b_(kPairBlock), quantized_b_(kPairBlock) {}
 
 void ProductErrors::reset(const MulSpec& spec, ErrorAccumulator& acc) {
   flush();
+  spec_ = spec;
   policy_ = make_policy(spec);
   acc_ = &acc;
 }
@@ -426,22 +427,22 @@ void ProductErrors::reset(const MulSpec& spec, ErrorAccumulator& acc) {
 // The products of a run go straight into the block (no copies of the operands), under the
 // policy kept since reset(): one std::visit per run.
 void ProductErrors::measure(Run a, Run b, std::size_t n) {
-  std::visit(
-      [&](const auto& p) {
-        const ExactMul exact{MulSpec{}};
-        while (n > 0) {
-          if (pending_ == kPairBlock)
-            flush();
-          const std::size_t m = std::min(n, kPairBlock - pending_);
-          multiply_rounded(p, a.rounded, b.rounded, approx_.data() + pending_, m);
-          multiply_elementwise(exact, a.x, b.x, exact_.data() + pending_, m);
-          a = {a.x + m, a.rounded + m};
-          b = {b.x + m, b.rounded + m};
-          pending_ += m;
-          n -= m;
-        }
-      },
-      policy_);
+  const ExactMul exact{MulSpec{}};
+  while (n > 0) {
+    if (pending_ == kPairBlock)
+      flush();
+    const std::size_t m = std::min(n, kPairBlock - pending_);
+    std::visit(
+        [&](const auto& p) {
+          multiply_quantized(p, a.quantized, b.quantized, approx_.data() + pending_, m);
+        },
+        policy_);
+    multiply_elementwise(exact, a.x, b.x, exact_.data() + pending_, m);
+    a = {a.x + m, a.quantized + m};
+    b = {b.x + m, b.quantized + m};
+    pending_ += m;
+    n -= m;
+  }
 }
 
 void ProductErrors::add(Run a, Run b, std::size_t n) { measure(a, b, n); }
@@ -451,30 +452,26 @@ void ProductErrors::add(One a, Run b, std::size_t n) {
   for (std::size_t i = 0; i < n; i += kPairBlock) {
     const std::size_t m = std::min(n - i, kPairBlock);
     std::fill(a_.begin(), a_.begin() + std::ptrdiff_t(m), a.x);
-    std::fill(rounded_a_.begin(), rounded_a_.begin() + std::ptrdiff_t(m), a.rounded);
-    measure({a_.data(), rounded_a_.data()}, {b.x + i, b.rounded + i}, m);
+    std::fill(quantized_a_.begin(), quantized_a_.begin() + std::ptrdiff_t(m), a.quantized);
+    measure({a_.data(), quantized_a_.data()}, {b.x + i, b.quantized + i}, m);
   }
 }
 void ProductErrors::add(Run a, One b, std::size_t n) {
   for (std::size_t i = 0; i < n; i += kPairBlock) {
     const std::size_t m = std::min(n - i, kPairBlock);
     std::fill(b_.begin(), b_.begin() + std::ptrdiff_t(m), b.x);
-    std::fill(rounded_b_.begin(), rounded_b_.begin() + std::ptrdiff_t(m), b.rounded);
-    measure({a.x + i, a.rounded + i}, {b_.data(), rounded_b_.data()}, m);
+    std::fill(quantized_b_.begin(), quantized_b_.begin() + std::ptrdiff_t(m), b.quantized);
+    measure({a.x + i, a.quantized + i}, {b_.data(), quantized_b_.data()}, m);
   }
 }
 
-// Unrounded operands: rounded here, a block at a time.
+// Unquantized operands: quantized here, a block at a time.
 void ProductErrors::add(const float* a, const float* b, std::size_t n) {
   for (std::size_t i = 0; i < n; i += kPairBlock) {
     const std::size_t m = std::min(n - i, kPairBlock);
-    std::visit(
-        [&](const auto& p) {
-          round_operands(p, a + i, rounded_a_.data(), m);
-          round_operands(p, b + i, rounded_b_.data(), m);
-        },
-        policy_);
-    measure({a + i, rounded_a_.data()}, {b + i, rounded_b_.data()}, m);
+    quantize_operands(spec_, a + i, quantized_a_.data(), m);
+    quantize_operands(spec_, b + i, quantized_b_.data(), m);
+    measure({a + i, quantized_a_.data()}, {b + i, quantized_b_.data()}, m);
   }
 }
 
@@ -487,7 +484,7 @@ void ProductErrors::flush() {
 
 std::size_t ProductErrors::bytes() const {
   std::size_t floats = 0;
-  for (const std::vector<float>* v : {&approx_, &exact_, &a_, &rounded_a_, &b_, &rounded_b_})
+  for (const std::vector<float>* v : {&approx_, &exact_, &a_, &quantized_a_, &b_, &quantized_b_})
     floats += v->capacity();
   return floats * sizeof(float);
 }

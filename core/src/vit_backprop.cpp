@@ -129,7 +129,7 @@ void VitBackprop::quantize(std::size_t layer, const float* in, std::size_t n, Op
     return;
   }
   out.storage.resize(n);
-  with_policy(spec, [&](const auto& p) { quantize_operands(p, in, out.storage.data(), n); });
+  quantize_operands(spec, in, out.storage.data(), n);
   out.data = out.storage.data();
 }
 

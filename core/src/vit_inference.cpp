@@ -16,12 +16,12 @@ struct VitInference::Scratch {
   std::vector<float> s, p;  // [heads][queries][tokens]: scores and probabilities
   std::vector<float> y;     // [tokens][width]: proj and fc2 outputs
   std::vector<float> f, g;  // [tokens][mlp_hidden]: fc1 outputs and their activations
-  // Traces with products only: the errors, and operands rounded by their layer's multiplier
+  // Traces with products only: the errors, and operands quantized by their layer's multiplier
   // (each weight once per prepared network, each activation once per image).
   ProductErrors errors;
-  std::vector<std::vector<float>> rounded_weights; // per linear layer, made on first use
-  std::vector<float> rounded_in;                   // a linear layer's input rows
-  std::vector<float> rounded_qkv, rounded_p;       // an attention layer's operands
+  std::vector<std::vector<float>> quantized_weights; // per linear layer, made on first use
+  std::vector<float> quantized_in;                   // a linear layer's input rows
+  std::vector<float> quantized_qkv, quantized_p;     // an attention layer's operands
 };
 
 std::unique_ptr<PreparedNetwork> Vit::prepare(const MulPlan& plan) const {
@@ -60,7 +60,7 @@ VitInference::VitInference(const Vit& vit, const MulPlan& plan)
   s.y.resize(T * D);
   s.f.resize(T * c.mlp_hidden);
   s.g.resize(T * c.mlp_hidden);
-  s.rounded_weights.resize(linear_.size());
+  s.quantized_weights.resize(linear_.size());
 }
 
 VitInference::~VitInference() = default;
@@ -69,9 +69,9 @@ std::size_t VitInference::bytes() const {
   const Scratch& s = *scratch_;
   std::size_t b = 0;
   for (const std::vector<float>* v : {&s.patch, &s.x, &s.a, &s.qkv, &s.s, &s.p, &s.y, &s.f, &s.g,
-                                      &s.rounded_in, &s.rounded_qkv, &s.rounded_p})
+                                      &s.quantized_in, &s.quantized_qkv, &s.quantized_p})
     b += v->capacity() * sizeof(float);
-  for (const std::vector<float>& w : s.rounded_weights)
+  for (const std::vector<float>& w : s.quantized_weights)
     b += w.capacity() * sizeof(float);
   b += s.errors.bytes();
   for (const DenseLayer& l : linear_)
@@ -116,17 +116,17 @@ void VitInference::forward(const float* image, float* logits, ForwardTrace* trac
       return;
     s.errors.reset(layer.spec(), t.products);
     t.products.reserve(rows * l.weight.size());
-    std::vector<float>& rounded_w = s.rounded_weights[std::size_t(&layer - linear_.data())];
-    if (rounded_w.empty()) {
-      rounded_w.resize(l.weight.size());
-      round_operands(layer.spec(), l.weight.data(), rounded_w.data(), l.weight.size());
+    std::vector<float>& quantized_w = s.quantized_weights[std::size_t(&layer - linear_.data())];
+    if (quantized_w.empty()) {
+      quantized_w.resize(l.weight.size());
+      quantize_operands(layer.spec(), l.weight.data(), quantized_w.data(), l.weight.size());
     }
-    s.rounded_in.resize(std::max(s.rounded_in.size(), rows * l.in));
-    round_operands(layer.spec(), in, s.rounded_in.data(), rows * l.in);
+    s.quantized_in.resize(std::max(s.quantized_in.size(), rows * l.in));
+    quantize_operands(layer.spec(), in, s.quantized_in.data(), rows * l.in);
     for (std::size_t r = 0; r < rows; ++r)
       for (std::size_t o = 0; o < l.out; ++o)
-        s.errors.add({l.weight.data() + o * l.in, rounded_w.data() + o * l.in},
-                     {in + r * l.in, s.rounded_in.data() + r * l.in}, l.in);
+        s.errors.add({l.weight.data() + o * l.in, quantized_w.data() + o * l.in},
+                     {in + r * l.in, s.quantized_in.data() + r * l.in}, l.in);
     s.errors.flush();
   };
 
@@ -172,22 +172,22 @@ void VitInference::forward(const float* image, float* logits, ForwardTrace* trac
       if (products) {
         ts.products.reserve(H * Tq * T * d);
         tm.products.reserve(H * Tq * T * d);
-        s.rounded_qkv.resize(T * 3 * D);
-        s.rounded_p.resize(H * T * T);
-        const float* rq = s.rounded_qkv.data();
+        s.quantized_qkv.resize(T * 3 * D);
+        s.quantized_p.resize(H * T * T);
+        const float* rq = s.quantized_qkv.data();
         const float* rk = rq + D;
         const float* rv = rq + 2 * D;
-        const float* rp = s.rounded_p.data();
+        const float* rp = s.quantized_p.data();
         s.errors.reset(scores.spec(), ts.products);
-        round_operands(scores.spec(), q, s.rounded_qkv.data(), T * 3 * D);
+        quantize_operands(scores.spec(), q, s.quantized_qkv.data(), T * 3 * D);
         for (std::size_t h = 0; h < H; ++h)
           for (std::size_t i = 0; i < Tq; ++i)
             for (std::size_t j = 0; j < T; ++j)
               s.errors.add({q + i * 3 * D + h * d, rq + i * 3 * D + h * d},
                            {k + j * 3 * D + h * d, rk + j * 3 * D + h * d}, d);
         s.errors.reset(mix.spec(), tm.products);
-        round_operands(mix.spec(), q, s.rounded_qkv.data(), T * 3 * D);
-        round_operands(mix.spec(), s.p.data(), s.rounded_p.data(), H * Tq * T);
+        quantize_operands(mix.spec(), q, s.quantized_qkv.data(), T * 3 * D);
+        quantize_operands(mix.spec(), s.p.data(), s.quantized_p.data(), H * Tq * T);
         for (std::size_t h = 0; h < H; ++h)
           for (std::size_t i = 0; i < Tq; ++i)
             for (std::size_t j = 0; j < T; ++j) {

@@ -62,9 +62,9 @@ TEST_SUITE("kernels") {
                                                                    << " n=" << n << " i=" << i);
             // Operands rounded once, then multiplied: the same products.
             std::vector<float> ra(n), rb(n), rounded(n);
-            round_operands(p, a.data() + off, ra.data(), n);
-            round_operands(p, b.data() + off + 1, rb.data(), n);
-            multiply_rounded(p, ra.data(), rb.data(), rounded.data(), n);
+            quantize_operands(p, a.data() + off, ra.data(), n);
+            quantize_operands(p, b.data() + off + 1, rb.data(), n);
+            multiply_quantized(p, ra.data(), rb.data(), rounded.data(), n);
             for (std::size_t i = 0; i < n; ++i) {
               REQUIRE_MESSAGE(same(ra[i], p.operand(a[off + i])), s.describe() << " i=" << i);
               REQUIRE_MESSAGE(same(rounded[i], want[i]), s.describe()

@@ -105,7 +105,8 @@ TEST_SUITE("stats") {
     }
   }
 
-  TEST_CASE("ProductErrors: runs with rounded twins and repeated values give error_stats' result") {
+  TEST_CASE(
+      "ProductErrors: runs with quantized twins and repeated values give error_stats' result") {
     Rng rng(5);
     const std::size_t rows = 37, in = 29; // a weight matrix, and inputs that meet every row
     std::vector<float> w(rows * in), x(in);
@@ -119,8 +120,8 @@ TEST_SUITE("stats") {
                                 MulSpec{Method::exact, FloatFormat(8, 23), Rounding::nearest}}) {
       CAPTURE(spec.describe());
       std::vector<float> rw(w.size()), rx(in);
-      round_operands(spec, w.data(), rw.data(), w.size());
-      round_operands(spec, x.data(), rx.data(), in);
+      quantize_operands(spec, w.data(), rw.data(), w.size());
+      quantize_operands(spec, x.data(), rx.data(), in);
       // Row by row: pairs w[r][i], x[i]; column by column: w[r][i] against one x[i].
       std::vector<float> a, b, ac, bc;
       ErrorAccumulator by_rows, by_columns, by_values;
@@ -132,20 +133,20 @@ TEST_SUITE("stats") {
                  w.begin() + std::ptrdiff_t(r * in + in));
         b.insert(b.end(), x.begin(), x.end());
       }
-      std::vector<float> column(rows), rounded_column(rows);
+      std::vector<float> column(rows), quantized_column(rows);
       errors.reset(spec, by_columns);
       for (std::size_t i = 0; i < in; ++i) {
         for (std::size_t r = 0; r < rows; ++r) {
           column[r] = w[r * in + i];
-          rounded_column[r] = rw[r * in + i];
+          quantized_column[r] = rw[r * in + i];
         }
-        errors.add({column.data(), rounded_column.data()}, {x[i], rx[i]}, rows);
+        errors.add({column.data(), quantized_column.data()}, {x[i], rx[i]}, rows);
         ac.insert(ac.end(), column.begin(), column.end());
         bc.insert(bc.end(), rows, x[i]);
       }
       errors.reset(spec, by_values);
       for (std::size_t i = 0; i < in; ++i)
-        errors.add({x[i], rx[i]}, {column.data(), rounded_column.data()}, rows);
+        errors.add({x[i], rx[i]}, {column.data(), quantized_column.data()}, rows);
       errors.flush();
       check_same(by_rows.finish(), error_stats(spec, a.data(), b.data(), a.size()));
       check_same(by_columns.finish(), error_stats(spec, ac.data(), bc.data(), ac.size()));

@@ -75,16 +75,6 @@ void product_rows(const P& p, const float* a, std::size_t a_row, std::size_t a_c
   }
 }
 
-// out[i] = p.operand(in[i]) for i < n.
-template <class P> void quantize_operands(const P& p, const float* in, float* out, std::size_t n) {
-  std::size_t i = 0;
-  if constexpr (P::kQuantizes)
-    for (; i + kLanes <= n; i += kLanes)
-      p.operand(Batch::load_unaligned(in + i)).store_unaligned(out + i);
-  for (; i < n; ++i)
-    out[i] = p.operand(in[i]);
-}
-
 // The scores and the mix of one sequence under policy P, with scratch buffers (not thread-safe:
 // one per thread). Each head's keys (for the scores) or values (for the mix) are taken as the
 // weights of a dense layer (DenseKernel::assign) and every query or probability row as its

@@ -53,20 +53,21 @@ void multiply_elementwise(const P& p, const float* a, const float* b, float* out
     out[i] = p.product(p.operand(a[i]), p.operand(b[i]));
 }
 
-// out[i] = p.operand(x[i]): operands rounded once, for callers that multiply each of them many
-// times (the error statistics of a layer: a weight meets every token, an input every weight).
-template <class P> void round_operands(const P& p, const float* x, float* out, std::size_t n) {
+// out[i] = p.operand(in[i]) for i < n: operands quantized once, for callers that multiply each
+// of them many times (attention's heads, training, the error statistics of a layer).
+template <class P> void quantize_operands(const P& p, const float* in, float* out, std::size_t n) {
   std::size_t i = 0;
-  for (; i + kLanes <= n; i += kLanes)
-    p.operand(Batch::load_unaligned(x + i)).store_unaligned(out + i);
+  if constexpr (P::kQuantizes)
+    for (; i + kLanes <= n; i += kLanes)
+      p.operand(Batch::load_unaligned(in + i)).store_unaligned(out + i);
   for (; i < n; ++i)
-    out[i] = p.operand(x[i]);
+    out[i] = p.operand(in[i]);
 }
 
-// out[i] = qa[i] * qb[i] under policy p for operands round_operands() made: the same products as
-// multiply_elementwise() of the unrounded operands (operand() is applied once either way).
+// out[i] = qa[i] * qb[i] under policy p for operands quantize_operands() made: the same products
+// as multiply_elementwise() of the unquantized operands (operand() is applied once either way).
 template <class P>
-void multiply_rounded(const P& p, const float* qa, const float* qb, float* out, std::size_t n) {
+void multiply_quantized(const P& p, const float* qa, const float* qb, float* out, std::size_t n) {
   std::size_t i = 0;
   for (; i + kLanes <= n; i += kLanes)
     p.product(Batch::load_unaligned(qa + i), Batch::load_unaligned(qb + i))
@@ -429,7 +430,7 @@ private:
 // Runtime-dispatched entry points (one dispatch per call, not per product).
 void multiply_elementwise(const MulSpec& spec, const float* a, const float* b, float* out,
                           std::size_t n);
-void round_operands(const MulSpec& spec, const float* x, float* out, std::size_t n);
+void quantize_operands(const MulSpec& spec, const float* in, float* out, std::size_t n);
 float dot(const MulSpec& spec, const float* a, const float* b, std::size_t n);
 // W row-major [out][in]; X [n][in] -> Y [n][out].
 void dense_forward(const MulSpec& spec, const float* W, const float* bias, std::size_t in,

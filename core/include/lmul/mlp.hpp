@@ -67,10 +67,10 @@ public:
   std::size_t bytes() const override;
 
 private:
-  // Layer k's weights as [in][out], unquantized and rounded by the layer's multiplier, built on
+  // Layer k's weights as [in][out], unquantized and quantized by the layer's multiplier, built on
   // first use by logits_traced.
   struct Columns {
-    std::vector<float> raw, rounded;
+    std::vector<float> raw, quantized;
   };
   const Columns& columns(std::size_t k) const;
   template <class OnLayer> void run(const float* x, float* logits, OnLayer on_layer) const;
@@ -80,8 +80,8 @@ private:
   std::vector<DenseLayer> layers_;
   mutable std::vector<float> a_, b_;
   mutable std::vector<Columns> columns_;
-  mutable ProductErrors errors_;          // logits_traced with products
-  mutable std::vector<float> rounded_in_; // a layer's input rounded by its multiplier
+  mutable ProductErrors errors_;            // logits_traced with products
+  mutable std::vector<float> quantized_in_; // a layer's input quantized by its multiplier
 };
 
 // Probabilities of logits (max-subtracted, summed in double). A NaN logit, or all logits

@@ -89,26 +89,27 @@ private:
 
 // Products of operand pairs that arrive a few at a time (a row of weights and an input, one
 // head's slice of two tokens), measured under one multiplier against exact fp32 products a
-// block at a time: the multiplier is dispatched once per block, not once per run.
+// block at a time. The multiplier's policy is built once per reset(), and each run's products
+// go straight into the block.
 class ProductErrors {
 public:
-  // A run of operands with their twins rounded by the multiplier (round_operands() under the
+  // A run of operands with their twins quantized by the multiplier (quantize_operands() under the
   // spec of reset()), for callers whose operands each meet many others: a layer's weights meet
-  // every token, an input every weight. Rounding each once instead of once per product is what
-  // makes a ViT's statistics affordable (about a million products per image).
+  // every token, an input every weight. Quantizing each once instead of once per product is
+  // what makes a ViT's statistics affordable (about a million products per image).
   struct Run {
     const float* x;
-    const float* rounded;
+    const float* quantized;
   };
   struct One {
-    float x, rounded;
+    float x, quantized;
   };
 
   ProductErrors();
   // The pairs from now on are measured under spec and go to acc (the pending ones are measured
   // first, into the accumulator before).
   void reset(const MulSpec& spec, ErrorAccumulator& acc);
-  void add(const float* a, const float* b, std::size_t n); // pairs a[i], b[i]; rounded here
+  void add(const float* a, const float* b, std::size_t n); // pairs a[i], b[i]; quantized here
   void add(Run a, Run b, std::size_t n);                   // pairs a[i], b[i]
   void add(One a, Run b, std::size_t n);                   // pairs a, b[i]
   void add(Run a, One b, std::size_t n);                   // pairs a[i], b
@@ -119,11 +120,12 @@ public:
 private:
   static constexpr std::size_t kPairBlock = 1024;
   void measure(Run a, Run b, std::size_t n);
-  AnyPolicy policy_;
+  MulSpec spec_;
+  AnyPolicy policy_; // spec_'s, built once
   ErrorAccumulator* acc_ = nullptr;
   std::size_t pending_ = 0;
-  std::vector<float> approx_, exact_;                // the pending pairs' products
-  std::vector<float> a_, rounded_a_, b_, rounded_b_; // operands repeated or rounded here
+  std::vector<float> approx_, exact_;                    // the pending pairs' products
+  std::vector<float> a_, quantized_a_, b_, quantized_b_; // operands repeated or quantized here
 };
 
 // Statistics of every product a[i] * b[i] under spec against exact fp32 products.
