@@ -31,7 +31,7 @@ public:
     first_key_ = int32_t(edge[1] >> kShift);
     const int32_t last_key = int32_t(edge[kBins - 1] >> kShift);
     keys_ = last_key - first_key_ + 3;
-    split_.resize(std::size_t(keys_) + 1);
+    std::vector<uint32_t> key_split(std::size_t(keys_), 0); // where each key's second slot starts
     lo_.resize(2 * std::size_t(keys_) + 1);
     bin_.resize(2 * std::size_t(keys_));
     for (int32_t c = 0; c < keys_; ++c) {
@@ -48,30 +48,44 @@ public:
         if (b + 2 < kBins && edge[b + 2] < hi)
           throw std::logic_error("histogram edges closer than a slot key");
       }
-      split_[c] = split;
+      key_split[std::size_t(c)] = split;
       lo_[2 * c] = lo;
       lo_[2 * c + 1] = split;
       bin_[2 * c] = b;
       bin_[2 * c + 1] = split < hi ? b + 1 : b;
     }
     lo_[2 * keys_] = kInfBits + 1;
-    split_[keys_] = 0; // the key of excluded pairs: always its second slot, the last one
+    // Per pattern prefix (bits >> kShift, up to inf's): its key's first slot and split.
+    const std::size_t prefixes = (kInfBits >> kShift) + 1;
+    first_slot_of_.resize(prefixes);
+    split_of_.resize(prefixes);
+    for (std::size_t r = 0; r < prefixes; ++r) {
+      const int32_t c = key(uint32_t(r) << kShift);
+      first_slot_of_[r] = uint16_t(2 * c);
+      split_of_[r] = key_split[std::size_t(c)];
+    }
+  }
+  // The slot of a relative error's pattern (not NaN: bits <= inf's).
+  std::size_t slot(uint32_t bits) const {
+    const uint32_t r = bits >> kShift;
+    return first_slot_of_[r] + (bits >= split_of_[r]);
   }
   int32_t keys() const { return keys_; }
-  std::size_t slots() const { return 2 * std::size_t(keys_); } // without the excluded pairs'
+  std::size_t slots() const { return 2 * std::size_t(keys_); }
   int32_t first_key() const { return first_key_; }
-  const uint32_t* split() const { return split_.data(); }
   uint32_t lo(std::size_t slot) const { return lo_[slot]; }
   int bin(std::size_t slot) const { return bin_[slot]; }
-  // The key of a relative error's pattern (scalar; add() computes the same on lanes).
+  // The key of a relative error's pattern.
   int32_t key(uint32_t bits) const {
     return std::clamp(int32_t(bits >> kShift) - first_key_ + 1, int32_t(0), keys_ - 1);
   }
 
 private:
   int32_t first_key_ = 0, keys_ = 0;
-  std::vector<uint32_t> split_, lo_;
+  std::vector<uint32_t> lo_;
   std::vector<int> bin_;
+  std::vector<uint16_t> first_slot_of_;
+  std::vector<uint32_t> split_of_;
 };
 
 const SlotTable& slot_table() {
@@ -159,7 +173,7 @@ std::vector<double> histogram_edges() {
 }
 
 ErrorAccumulator::ErrorAccumulator(bool keep_median)
-    : keep_median_(keep_median), slots_(slot_table().slots() + 2, 0) {}
+    : keep_median_(keep_median), slots_(slot_table().slots(), 0) {}
 
 ErrorAccumulator::~ErrorAccumulator() = default;
 ErrorAccumulator::ErrorAccumulator(const ErrorAccumulator&) = default;
@@ -169,9 +183,9 @@ ErrorAccumulator& ErrorAccumulator::operator=(ErrorAccumulator&&) noexcept = def
 
 void ErrorAccumulator::add(float approx, float exact) { add(&approx, &exact, 1); }
 
-// Two passes per block of pairs: the relative errors, their slot keys and the excluded pairs on
-// SIMD lanes, then one scalar pass that counts the slots. An excluded pair's lanes hold +0,
-// which leaves the sums as they are (they are never -0), and its key is the excluded pairs' slot.
+// Two passes per block of pairs: the relative errors and the excluded pairs on SIMD lanes, then
+// one scalar pass over the kept errors that counts their slots. An excluded pair's lanes hold
+// +0, which leaves the sums as they are (they are never -0).
 //
 // A relative error is computed in fp32 and summed in double. For an approximation within a
 // factor 2 of the exact product (every error below 50 %) the difference is exact (Sterbenz), so
@@ -187,11 +201,8 @@ void ErrorAccumulator::add(const float* approx, const float* exact, std::size_t 
   const SlotTable& table = slot_table();
   constexpr std::size_t kBlock = 256;
   static_assert(kBlock % kSumLanes == 0 && kSumLanes % kLanes == 0, "lanes must tile the block");
-  alignas(64) int32_t bits[kBlock], key[kBlock];
   alignas(64) float unkept[kBlock]; // the errors, when the median is not wanted
   const float inf = std::numeric_limits<float>::infinity();
-  const int32_t excluded = table.keys(), first = table.first_key(), last = table.keys() - 1;
-  const uint32_t* split = table.split();
   uint64_t* slots = slots_.data();
   // The partials in the order of this call's pairs: pair j goes to local partial j % kSumLanes.
   const std::size_t phase = std::size_t((count_ + zeros_ + nonfinite_) % kSumLanes);
@@ -245,19 +256,16 @@ void ErrorAccumulator::add(const float* approx, const float* exact, std::size_t 
           part[k + 1] = part[k + 1] + high_half_as_double(ar);
           part_signed[k] = part_signed[k] + low_half_as_double(sr);
           part_signed[k + 1] = part_signed[k + 1] + high_half_as_double(sr);
-          const I b = as_int(ar);
-          top = xsimd::max(top, b);
-          const I c =
-              xsimd::min(xsimd::max((b >> SlotTable::kShift) - I(first - 1), I(0)), I(last));
-          b.store_aligned(bits + i);
-          select(int_mask(out), I(excluded), c).store_aligned(key + i);
+          top = xsimd::max(top, as_int(ar));
           if (out_lanes == 0) {
-            as_float(b).store_unaligned(kept + n_kept);
+            ar.store_unaligned(kept + n_kept);
             n_kept += kLanes;
           } else {
+            alignas(64) float lanes[kLanes];
+            ar.store_aligned(lanes);
             for (std::size_t l = 0; l < kLanes; ++l)
               if (!(out_lanes >> l & 1))
-                kept[n_kept++] = float_of(uint32_t(bits[i + l]));
+                kept[n_kept++] = lanes[l];
           }
         }
       for (std::size_t k = 0; k < kParts; ++k) {
@@ -275,8 +283,6 @@ void ErrorAccumulator::add(const float* approx, const float* exact, std::size_t 
       const uint32_t magnitude = bits_of(e[j]) & kAbsMask;
       if (magnitude == 0 || magnitude >= kInfBits) {
         ++(magnitude == 0 ? zeros_ : nonfinite_);
-        bits[j] = 0;
-        key[j] = excluded;
         continue;
       }
       float s = (a[j] - e[j]) / e[j];
@@ -286,14 +292,10 @@ void ErrorAccumulator::add(const float* approx, const float* exact, std::size_t 
       sum[j % kSumLanes] += double(r);
       sum_signed[j % kSumLanes] += double(s);
       max_ = std::max(max_, double(r));
-      bits[j] = int32_t(bits_of(r));
-      key[j] = table.key(uint32_t(bits[j]));
-      kept[n_kept++] = float_of(uint32_t(bits[j]));
+      kept[n_kept++] = r;
     }
-    for (j = 0; j < m; ++j) {
-      const int32_t c = key[j];
-      ++slots[2 * c + (uint32_t(bits[j]) >= split[c])];
-    }
+    for (j = 0; j < n_kept; ++j)
+      ++slots[table.slot(bits_of(kept[j]))];
     count_ += n_kept;
     if (keep_median_)
       errors_.resize(kept_before + n_kept);

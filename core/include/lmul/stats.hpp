@@ -72,7 +72,7 @@ private:
   bool keep_median_;
   uint64_t count_ = 0, zeros_ = 0, nonfinite_ = 0;
   double sum_[kSumLanes] = {}, sum_signed_[kSumLanes] = {}, max_ = 0;
-  std::vector<uint64_t> slots_; // relative errors per slot, then the excluded pairs' two slots
+  std::vector<uint64_t> slots_; // relative errors per slot
   // Grows without zeroing what add() writes over at once (a ViT's pass keeps about a million).
   template <class T> struct Uninitialized : std::allocator<T> {
     Uninitialized() = default;
