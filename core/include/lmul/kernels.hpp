@@ -207,8 +207,10 @@ public:
     return b;
   }
 
-  // One input vector x[in] -> y[out]. Not thread-safe (uses scratch buffers).
-  void forward(const float* x, float* y) const {
+  // One input vector x[in] -> y[out]. Not thread-safe (uses scratch buffers). Not inlined: the
+  // dense layers and attention call it once per row, and one copy per policy keeps the wasm
+  // module within its size budget.
+  [[gnu::noinline]] void forward(const float* x, float* y) const {
     OperandRange x_range;
     const std::size_t n_active = prepare_input(x, x_range);
     // A local copy of the policy lets the compiler keep its constants in registers.
