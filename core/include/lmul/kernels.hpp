@@ -357,10 +357,19 @@ private:
       for (std::size_t j = 0; j < NB; ++j)
         acc[j] = acc[j] + product(load_lanes<WLanes>(w + j * kWidth), term);
     }
+    // y = sums + bias, lane by lane: whole batches, or one value at a time in the last tile.
+    if (o0 + NB * kWidth <= out_) {
+      for (std::size_t j = 0; j < NB; ++j)
+        store_lanes(acc[j] + load_lanes<F>(bias_.data() + o0 + j * kWidth), y + o0 + j * kWidth);
+      return;
+    }
     alignas(64) float sums[NB * kWidth];
     for (std::size_t j = 0; j < NB; ++j)
       store_lanes(acc[j], sums + j * kWidth);
     const std::size_t end = std::min(out_, o0 + NB * kWidth);
+    // Not vectorized: clang's vector version with its overlap checks was 10 KB of wasm across
+    // the policies' paths, for a loop that runs once per input vector.
+#pragma clang loop vectorize(disable) unroll(disable)
     for (std::size_t o = o0; o < end; ++o)
       y[o] = sums[o - o0] + bias_[o];
   }
