@@ -368,8 +368,10 @@ private:
       store_lanes(acc[j], sums + j * kWidth);
     const std::size_t end = std::min(out_, o0 + NB * kWidth);
     // Not vectorized: clang's vector version with its overlap checks was 10 KB of wasm across
-    // the policies' paths, for a loop that runs once per input vector.
+    // the policies' paths, for a loop that runs once per input vector. (GCC has no such pragma.)
+#if defined(__clang__)
 #pragma clang loop vectorize(disable) unroll(disable)
+#endif
     for (std::size_t o = o0; o < end; ++o)
       y[o] = sums[o - o0] + bias_[o];
   }
