@@ -54,8 +54,10 @@ void multiply_elementwise(const P& p, const float* a, const float* b, float* out
 }
 
 // out[i] = p.operand(in[i]) for i < n: operands quantized once, for callers that multiply each
-// of them many times (attention's heads, training, the error statistics of a layer).
-template <class P> void quantize_operands(const P& p, const float* in, float* out, std::size_t n) {
+// of them many times (attention's heads, training, the error statistics of a layer). Not
+// inlined: the wasm module keeps one copy per policy instead of one in each caller.
+template <class P>
+[[gnu::noinline]] void quantize_operands(const P& p, const float* in, float* out, std::size_t n) {
   std::size_t i = 0;
   if constexpr (P::kQuantizes)
     for (; i + kLanes <= n; i += kLanes)
@@ -230,8 +232,10 @@ public:
     return b;
   }
 
-  // One input vector x[in] -> y[out]. Not thread-safe (uses scratch buffers).
-  void forward(const float* x, float* y) const {
+  // One input vector x[in] -> y[out]. Not thread-safe (uses scratch buffers). Not inlined: the
+  // dense layers and attention call it once per row, and one copy per policy keeps the wasm
+  // module within its size budget.
+  [[gnu::noinline]] void forward(const float* x, float* y) const {
     OperandRange x_range;
     const std::size_t n_active = prepare_input(x, x_range);
     // A local copy of the policy lets the compiler keep its constants in registers.
@@ -361,9 +365,12 @@ private:
       accumulate_tile<1>(weights, o0, n_active, terms, product, y);
   }
 
+  // Not inlined by the compiler: inside accumulate(), clang unrolls the tiles' loops further
+  // (13 KB more wasm across the policies, no faster in Node). wasm-opt still inlines the
+  // compiled tile into its only caller.
   template <std::size_t NB, class W, class Terms, class Product>
-  void accumulate_tile(const W* weights, std::size_t o0, std::size_t n_active, const Terms* terms,
-                       Product& product, float* y) const {
+  [[gnu::noinline]] void accumulate_tile(const W* weights, std::size_t o0, std::size_t n_active,
+                                         const Terms* terms, Product& product, float* y) const {
     using WLanes = std::conditional_t<std::is_same<W, float>::value, F, I>;
     F acc[NB];
     for (auto& a : acc)
@@ -375,10 +382,21 @@ private:
       for (std::size_t j = 0; j < NB; ++j)
         acc[j] = acc[j] + product(load_lanes<WLanes>(w + j * kWidth), term);
     }
+    // y = sums + bias, lane by lane: whole batches, or one value at a time in the last tile.
+    if (o0 + NB * kWidth <= out_) {
+      for (std::size_t j = 0; j < NB; ++j)
+        store_lanes(acc[j] + load_lanes<F>(bias_.data() + o0 + j * kWidth), y + o0 + j * kWidth);
+      return;
+    }
     alignas(64) float sums[NB * kWidth];
     for (std::size_t j = 0; j < NB; ++j)
       store_lanes(acc[j], sums + j * kWidth);
     const std::size_t end = std::min(out_, o0 + NB * kWidth);
+    // Not vectorized: clang's vector version with its overlap checks was 10 KB of wasm across
+    // the policies' paths, for a loop that runs once per input vector. (GCC has no such pragma.)
+#if defined(__clang__)
+#pragma clang loop vectorize(disable) unroll(disable)
+#endif
     for (std::size_t o = o0; o < end; ++o)
       y[o] = sums[o - o0] + bias_[o];
   }
