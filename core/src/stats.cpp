@@ -7,91 +7,11 @@
 
 #include "lmul/format.hpp"
 #include "lmul/kernels.hpp"
+#include "slot_table.hpp"
 
 namespace lmul {
 
 namespace {
-constexpr int kLogBins = -kLowestDecade * kBinsPerDecade; // bins between 1e-8 and 1
-constexpr int kBins = kLogBins + 2;                       // plus [0, 1e-8) and [1, inf]
-
-// The slots of ErrorAccumulator. A relative error is a non-negative float (NaN becomes inf), so
-// its bit pattern orders like its value. Its key is the pattern's top bits (>> 19): a run of
-// 2^19 patterns, a factor of at most 1 + 2^-4, so a key holds at most one histogram edge
-// (neighbouring edges are a factor 10^(1/4) apart) and is split there into two slots, each
-// inside one bin. Keys below the one of the edge 1e-8 share one slot, as do keys above the one
-// of the edge 1. Slot s holds the patterns [lo(s), lo(s + 1)).
-class SlotTable {
-public:
-  static constexpr int kShift = 19;
-  SlotTable() {
-    const std::vector<double> e = histogram_edges();
-    uint32_t edge[kBins + 1]; // bins are decided on float values, so on float patterns
-    for (int k = 0; k <= kBins; ++k)
-      edge[k] = bits_of(static_cast<float>(e[k]));
-    first_key_ = int32_t(edge[1] >> kShift);
-    const int32_t last_key = int32_t(edge[kBins - 1] >> kShift);
-    keys_ = last_key - first_key_ + 3;
-    std::vector<uint32_t> key_split(std::size_t(keys_), 0); // where each key's second slot starts
-    lo_.resize(2 * std::size_t(keys_) + 1);
-    bin_.resize(2 * std::size_t(keys_));
-    for (int32_t c = 0; c < keys_; ++c) {
-      const uint32_t lo = c == 0 ? 0 : uint32_t(first_key_ + c - 1) << kShift;
-      const uint32_t hi = c == 0           ? uint32_t(first_key_) << kShift
-                          : c == keys_ - 1 ? kInfBits + 1
-                                           : lo + (1u << kShift);
-      int b = 0;
-      while (b + 1 < kBins && lo >= edge[b + 1])
-        ++b;
-      uint32_t split = hi;
-      if (b + 1 < kBins && edge[b + 1] < hi) {
-        split = edge[b + 1];
-        if (b + 2 < kBins && edge[b + 2] < hi)
-          throw std::logic_error("histogram edges closer than a slot key");
-      }
-      key_split[std::size_t(c)] = split;
-      lo_[2 * c] = lo;
-      lo_[2 * c + 1] = split;
-      bin_[2 * c] = b;
-      bin_[2 * c + 1] = split < hi ? b + 1 : b;
-    }
-    lo_[2 * keys_] = kInfBits + 1;
-    // Per pattern prefix (bits >> kShift, up to inf's): its key's first slot and split.
-    const std::size_t prefixes = (kInfBits >> kShift) + 1;
-    first_slot_of_.resize(prefixes);
-    split_of_.resize(prefixes);
-    for (std::size_t r = 0; r < prefixes; ++r) {
-      const int32_t c = key(uint32_t(r) << kShift);
-      first_slot_of_[r] = uint16_t(2 * c);
-      split_of_[r] = key_split[std::size_t(c)];
-    }
-  }
-  // The slot of a relative error's pattern (not NaN: bits <= inf's).
-  std::size_t slot(uint32_t bits) const {
-    const uint32_t r = bits >> kShift;
-    return first_slot_of_[r] + (bits >= split_of_[r]);
-  }
-  int32_t keys() const { return keys_; }
-  std::size_t slots() const { return 2 * std::size_t(keys_); }
-  int32_t first_key() const { return first_key_; }
-  uint32_t lo(std::size_t slot) const { return lo_[slot]; }
-  int bin(std::size_t slot) const { return bin_[slot]; }
-  // The key of a relative error's pattern.
-  int32_t key(uint32_t bits) const {
-    return std::clamp(int32_t(bits >> kShift) - first_key_ + 1, int32_t(0), keys_ - 1);
-  }
-
-private:
-  int32_t first_key_ = 0, keys_ = 0;
-  std::vector<uint32_t> lo_;
-  std::vector<int> bin_;
-  std::vector<uint16_t> first_slot_of_;
-  std::vector<uint32_t> split_of_;
-};
-
-const SlotTable& slot_table() {
-  static const SlotTable table;
-  return table;
-}
 
 // Patterns [lo, hi) of relative errors, and where the errors found in them go.
 struct Range {
@@ -163,14 +83,6 @@ double sum_partials(const double* p) {
   return (a[0] + a[2]) + (a[1] + a[3]);
 }
 } // namespace
-
-std::vector<double> histogram_edges() {
-  std::vector<double> e{0.0};
-  for (int k = 0; k <= kLogBins; ++k)
-    e.push_back(std::pow(10.0, kLowestDecade + double(k) / kBinsPerDecade));
-  e.push_back(std::numeric_limits<double>::infinity());
-  return e;
-}
 
 ErrorAccumulator::ErrorAccumulator(bool keep_median)
     : keep_median_(keep_median), slots_(slot_table().slots(), 0) {}

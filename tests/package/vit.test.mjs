@@ -211,14 +211,13 @@ test('bad ViT files and plans: RangeErrors naming the tensor, key or layer', asy
   assert.equal(vit.predict(x, EXACT).digit, mnist.labels[0]);
 });
 
-// Issue 13 asks for <= 5 ms; that is not met: ~7 ms here on an idle machine (it was 13-16 ms
-// before the statistics' SIMD pass and slot counts). What remains is the work itself: each of the
-// ~850,000 products of a pass is multiplied twice (approximate and exact), its relative error
-// divided in double, counted in its slot and added to the sums in the order the products come
-// (so that the mean and the bias do not depend on batching), while the prediction alone takes
-// ~0.25 ms. The bound guards against regressions with room for a busy 2-core machine (9-12 ms
-// beside other work, 23 ms beside a two-job compile); the budget is printed beside the figure.
-test('speed: a ViT prediction with error statistics takes <= 20 ms (median) through the package', () => {
+// Issue 13 asks for <= 5 ms: ~4.5-5 ms here on an idle machine (13-16 ms before the statistics'
+// SIMD pass and slot counts, 8.3 ms before operands were quantized once and the sums
+// interleaved). Each of the ~850,000 products of a pass is still multiplied twice (approximate
+// and exact), its relative error divided and counted in its slot, while the prediction alone
+// takes ~0.25 ms. The bound guards against regressions with room for a busy 2-core machine
+// (CI runs this beside other suites); the budget is printed beside the figure.
+test('speed: a ViT prediction with error statistics takes <= 12 ms (median) through the package', () => {
   const runs = 200;
   const opts = { method: 'lmul', M: 3, attention: true };
   const time = (o) => {
@@ -234,7 +233,7 @@ test('speed: a ViT prediction with error statistics takes <= 20 ms (median) thro
   time(opts); // warm-up: V8's baseline tier, the prepared copies
   const withStats = time(opts), without = time({ ...opts, errors: false });
   console.log(`ViT predict, median of ${runs}: ${withStats.toFixed(2)} ms with statistics and attention maps ` +
-    `(budget 5 ms, bound 20 ms), ${without.toFixed(2)} ms without statistics (lmul M3 everywhere)`);
-  assert.ok(withStats <= 20, `${withStats.toFixed(2)} ms > 20 ms`);
+    `(budget 5 ms, bound 12 ms), ${without.toFixed(2)} ms without statistics (lmul M3 everywhere)`);
+  assert.ok(withStats <= 12, `${withStats.toFixed(2)} ms > 12 ms`);
   assert.ok(without <= 5, `${without.toFixed(2)} ms > 5 ms without statistics`);
 });
