@@ -33,6 +33,9 @@ constexpr int kLowestDecade = -8;
 std::vector<double> histogram_edges();
 
 // Collects (approx, exact) pairs; the median needs every relative error, so it is optional.
+// A relative error is the fp32 quotient |approx - exact| / |exact| (for errors below 50 % the
+// difference is exact, so the quotient is the correctly rounded true value); the maximum is that
+// float, and the sums are taken in double.
 //
 // The relative errors are counted in "slots" finer than the histogram's bins (a factor of at
 // most 1 + 2^-4 wide, each inside one bin), so the median is a selection among the few errors
