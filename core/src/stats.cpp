@@ -359,35 +359,38 @@ void ProductErrors::measure(Run a, Run b, std::size_t n) {
   }
 }
 
+namespace {
+// Pairs i..i+m of an operand, as a run: a run's own, one value repeated into the buffers x and
+// quantized, or unquantized values quantized into `quantized`.
+ProductErrors::Run block(const MulSpec&, ProductErrors::Run r, std::size_t i, std::size_t, float*,
+                         float*) {
+  return {r.x + i, r.quantized + i};
+}
+ProductErrors::Run block(const MulSpec&, ProductErrors::One v, std::size_t, std::size_t m, float* x,
+                         float* quantized) {
+  std::fill(x, x + m, v.x);
+  std::fill(quantized, quantized + m, v.quantized);
+  return {x, quantized};
+}
+ProductErrors::Run block(const MulSpec& spec, const float* unquantized, std::size_t i,
+                         std::size_t m, float*, float* quantized) {
+  quantize_operands(spec, unquantized + i, quantized, m);
+  return {unquantized + i, quantized};
+}
+} // namespace
+
+template <class A, class B> void ProductErrors::put(A a, B b, std::size_t n) {
+  for (std::size_t i = 0; i < n; i += kPairBlock) {
+    const std::size_t m = std::min(n - i, kPairBlock);
+    measure(block(spec_, a, i, m, a_.data(), quantized_a_.data()),
+            block(spec_, b, i, m, b_.data(), quantized_b_.data()), m);
+  }
+}
+
 void ProductErrors::add(Run a, Run b, std::size_t n) { measure(a, b, n); }
-
-// One value against a run: the value repeated, a block at a time.
-void ProductErrors::add(One a, Run b, std::size_t n) {
-  for (std::size_t i = 0; i < n; i += kPairBlock) {
-    const std::size_t m = std::min(n - i, kPairBlock);
-    std::fill(a_.begin(), a_.begin() + std::ptrdiff_t(m), a.x);
-    std::fill(quantized_a_.begin(), quantized_a_.begin() + std::ptrdiff_t(m), a.quantized);
-    measure({a_.data(), quantized_a_.data()}, {b.x + i, b.quantized + i}, m);
-  }
-}
-void ProductErrors::add(Run a, One b, std::size_t n) {
-  for (std::size_t i = 0; i < n; i += kPairBlock) {
-    const std::size_t m = std::min(n - i, kPairBlock);
-    std::fill(b_.begin(), b_.begin() + std::ptrdiff_t(m), b.x);
-    std::fill(quantized_b_.begin(), quantized_b_.begin() + std::ptrdiff_t(m), b.quantized);
-    measure({a.x + i, a.quantized + i}, {b_.data(), quantized_b_.data()}, m);
-  }
-}
-
-// Unquantized operands: quantized here, a block at a time.
-void ProductErrors::add(const float* a, const float* b, std::size_t n) {
-  for (std::size_t i = 0; i < n; i += kPairBlock) {
-    const std::size_t m = std::min(n - i, kPairBlock);
-    quantize_operands(spec_, a + i, quantized_a_.data(), m);
-    quantize_operands(spec_, b + i, quantized_b_.data(), m);
-    measure({a + i, quantized_a_.data()}, {b + i, quantized_b_.data()}, m);
-  }
-}
+void ProductErrors::add(One a, Run b, std::size_t n) { put(a, b, n); }
+void ProductErrors::add(Run a, One b, std::size_t n) { put(a, b, n); }
+void ProductErrors::add(const float* a, const float* b, std::size_t n) { put(a, b, n); }
 
 void ProductErrors::flush() {
   if (pending_ == 0)

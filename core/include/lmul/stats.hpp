@@ -123,6 +123,8 @@ public:
 private:
   static constexpr std::size_t kPairBlock = 1024;
   void measure(Run a, Run b, std::size_t n);
+  // Pairs from other kinds of operands (One, unquantized), a block at a time.
+  template <class A, class B> void put(A a, B b, std::size_t n);
   MulSpec spec_;
   AnyPolicy policy_; // spec_'s, built once
   ErrorAccumulator* acc_ = nullptr;
