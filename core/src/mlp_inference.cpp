@@ -2,11 +2,11 @@
 // and evaluate() for any prepared network: per-input work, compiled for speed, apart from the
 // model's loading and validation in mlp.cpp.
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <limits>
 #include <stdexcept>
 
+#include "lmul/clock.hpp"
 #include "lmul/mlp.hpp"
 
 namespace lmul {
@@ -155,7 +155,7 @@ EvalResult evaluate(const PreparedNetwork& net, std::size_t in, std::size_t clas
                     const uint8_t* images, const uint8_t* labels, std::size_t n,
                     const std::function<bool(std::size_t, std::size_t)>& progress,
                     float* logits_out) {
-  const auto start = std::chrono::steady_clock::now();
+  const double start = monotonic_seconds();
   float table[256];
   for (int p = 0; p < 256; ++p)
     table[p] = pixel_to_input(uint8_t(p));
@@ -181,7 +181,7 @@ EvalResult evaluate(const PreparedNetwork& net, std::size_t in, std::size_t clas
   if (progress && r.total == n)
     progress(n, n);
   r.accuracy = r.total ? double(r.correct) / double(r.total) : 0.0;
-  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  r.seconds = monotonic_seconds() - start;
   return r;
 }
 

@@ -2,12 +2,12 @@
 #include "lmul/train.hpp"
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <numeric>
 #include <stdexcept>
 #include <string>
 
+#include "lmul/clock.hpp"
 #include "lmul/random.hpp"
 
 namespace lmul {
@@ -124,11 +124,9 @@ TrainResult train_mlp(Mlp& mlp, const uint8_t* images, const uint8_t* labels, st
 TrainTracker::TrainTracker(const std::function<bool(const TrainProgress&)>& progress,
                            std::size_t epochs, std::size_t images_total)
     : progress_(progress), epochs_(epochs), images_total_(images_total),
-      start_(std::chrono::steady_clock::now()) {}
+      start_(monotonic_seconds()) {}
 
-double TrainTracker::seconds() const {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-}
+double TrainTracker::seconds() const { return monotonic_seconds() - start_; }
 
 bool TrainTracker::batch_done(TrainResult& result, std::size_t epoch, std::size_t batch,
                               std::size_t batches, std::size_t images_done, double loss_sum,

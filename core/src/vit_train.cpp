@@ -1,6 +1,5 @@
 #include "lmul/vit_train.hpp"
 
-#include <chrono>
 #include <cmath>
 #include <numeric>
 #include <stdexcept>

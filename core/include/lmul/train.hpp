@@ -11,7 +11,6 @@
 // with 1 and 2 threads and in the WebAssembly build).
 #pragma once
 
-#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -70,7 +69,7 @@ public:
 private:
   const std::function<bool(const TrainProgress&)>& progress_;
   std::size_t epochs_, images_total_;
-  std::chrono::steady_clock::time_point start_;
+  double start_; // monotonic_seconds() at the start
 };
 
 // The MLP with every weight replaced by the operand the multiplier of `spec` uses for it (what
