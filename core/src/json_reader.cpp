@@ -1,7 +1,6 @@
 #include "json_reader.hpp"
 
 #include <algorithm>
-#include <cstdio>
 #include <map>
 
 namespace lmul::json_reader {
@@ -348,9 +347,9 @@ std::string Value::dump_scalar() const {
         out += '\\';
         out += ch;
       } else if (c < 0x20) {
-        char buf[8];
-        std::snprintf(buf, sizeof buf, "\\u%04x", c);
-        out += buf;
+        out += "\\u00";
+        out += "0123456789abcdef"[c >> 4];
+        out += "0123456789abcdef"[c & 15];
       } else {
         out += ch;
       }

@@ -8,6 +8,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "lmul/decimal.hpp"
+
 namespace lmul {
 
 namespace {
@@ -16,7 +18,7 @@ std::string layer_name(std::size_t k) { return "layer " + std::to_string(k + 1);
 void check_finite(const std::vector<float>& v, const std::string& what) {
   for (std::size_t i = 0; i < v.size(); ++i)
     if (!std::isfinite(v[i]))
-      throw std::invalid_argument(what + " has a non-finite value (" + std::to_string(v[i]) +
+      throw std::invalid_argument(what + " has a non-finite value (" + shortest_decimal(v[i]) +
                                   ") at index " + std::to_string(i));
 }
 } // namespace

@@ -1,9 +1,10 @@
 // The metadata schema of model_metadata.hpp: one table of keys, read and written here only.
 #include "lmul/model_metadata.hpp"
 
+#include "lmul/decimal.hpp"
+
 #include <cerrno>
 #include <cmath>
-#include <cstdio>
 #include <cstdlib>
 #include <limits>
 #include <stdexcept>
@@ -86,24 +87,10 @@ std::size_t parse_count(const std::string& key, const std::string& value, std::s
 }
 
 double parse_positive(const std::string& key, const std::string& value) {
-  char* end = nullptr;
-  errno = 0;
-  const double v = value.empty() ? 0 : std::strtod(value.c_str(), &end);
-  if (value.empty() || end != value.c_str() + value.size() || errno == ERANGE ||
-      !std::isfinite(v) || !(v > 0))
+  const auto v = parse_double(value);
+  if (!v || !std::isfinite(*v) || !(*v > 0))
     bad_value(key, value, "not a positive number");
-  return v;
-}
-
-// The shortest decimal that reads back as x (0.001 stays "0.001", as %g writes it).
-std::string shortest(double x) {
-  char buf[32];
-  for (int digits = 1; digits <= 17; ++digits) {
-    std::snprintf(buf, sizeof buf, "%.*g", digits, x);
-    if (std::strtod(buf, nullptr) == x)
-      break;
-  }
-  return buf;
+  return *v;
 }
 
 template <class Parse> auto parsed(const std::string& key, const std::string& value, Parse parse) {
@@ -152,7 +139,7 @@ std::map<std::string, std::string> ModelMetadata::to_map() const {
   if (training) {
     put("epochs", std::to_string(training->epochs));
     put("batch", std::to_string(training->batch));
-    put("lr", shortest(training->lr));
+    put("lr", shortest_decimal(training->lr));
     put("seed", std::to_string(training->seed));
     put("train_images", std::to_string(training->train_images));
     if (training->holdout)

@@ -24,9 +24,10 @@
 //   very lopsided drawing keeps all its ink rather than being centered exactly).
 #include "lmul/preprocess.hpp"
 
+#include "lmul/decimal.hpp"
+
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
 #include <stdexcept>
 #include <string>
 
@@ -43,10 +44,7 @@ std::string format_value(float v) {
     return "NaN";
   if (std::isinf(v))
     return v > 0 ? "inf" : "-inf";
-  // snprintf, not an ostringstream: iostreams would add ~96 KB of locale code to the .wasm.
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.9g", double(v));
-  return buf;
+  return shortest_decimal(v);
 }
 
 // Overlap weights of source cells [i*s, (i+1)*s) with output cells [u, u+1), u in [0, out).

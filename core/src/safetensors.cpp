@@ -1,5 +1,7 @@
 #include "lmul/safetensors.hpp"
 
+#include "lmul/decimal.hpp"
+
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
@@ -304,7 +306,7 @@ Mlp mlp_from_tensors(std::map<std::string, F32Tensor> tensors) {
       for (std::size_t i = 0; i < tensor->values.size(); ++i)
         if (!std::isfinite(tensor->values[i]))
           fail("tensor '" + *name + "' has a non-finite value (" +
-               std::to_string(tensor->values[i]) + ") at index " + std::to_string(i));
+               shortest_decimal(tensor->values[i]) + ") at index " + std::to_string(i));
     l.weight = std::move(s.weight->values);
     l.bias = std::move(s.bias->values);
     layers.push_back(std::move(l));

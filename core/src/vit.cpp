@@ -1,5 +1,7 @@
 #include "lmul/vit.hpp"
 
+#include "lmul/decimal.hpp"
+
 #include <cmath>
 #include <stdexcept>
 
@@ -46,7 +48,7 @@ void VitConfig::validate() const {
   check_range("patches", patches(), 1, 4096);
   if (!(norm_eps > 0.0f) || !std::isfinite(norm_eps))
     throw std::invalid_argument("ViT config: norm_eps must be positive and finite, got " +
-                                std::to_string(norm_eps));
+                                shortest_decimal(norm_eps));
 }
 
 Vit::Vit(const VitConfig& c) : config(c) {
@@ -94,7 +96,8 @@ void Vit::validate() const {
     for (std::size_t i = 0; i < values.size(); ++i)
       if (!std::isfinite(values[i]))
         throw std::invalid_argument("ViT parameter " + name + " has a non-finite value (" +
-                                    std::to_string(values[i]) + ") at index " + std::to_string(i));
+                                    shortest_decimal(values[i]) + ") at index " +
+                                    std::to_string(i));
   });
   // The LinearParams sizes the dense kernels use.
   const auto check_linear = [](const char* name, const LinearParams& l, std::size_t in,

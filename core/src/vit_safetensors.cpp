@@ -1,6 +1,7 @@
 #include "lmul/vit_safetensors.hpp"
 
-#include <cstdio>
+#include "lmul/decimal.hpp"
+
 #include <cstdlib>
 #include <set>
 #include <stdexcept>
@@ -54,13 +55,6 @@ bool is_vit(const SafetensorsContent& content) {
 }
 
 std::map<std::string, std::string> vit_metadata(const VitConfig& c) {
-  // The shortest decimal that reads back as the same float ("1e-05", not "9.99999975e-06").
-  char eps[32];
-  for (int digits = 1; digits <= 9; ++digits) {
-    std::snprintf(eps, sizeof eps, "%.*g", digits, double(c.norm_eps));
-    if (std::strtof(eps, nullptr) == c.norm_eps)
-      break;
-  }
   return {{"arch", "vit"},
           {"image", std::to_string(c.image)},
           {"patch", std::to_string(c.patch)},
@@ -70,7 +64,7 @@ std::map<std::string, std::string> vit_metadata(const VitConfig& c) {
           {"mlp_hidden", std::to_string(c.mlp_hidden)},
           {"classes", std::to_string(c.classes)},
           {"activation", to_string(c.activation)},
-          {"norm_eps", eps}};
+          {"norm_eps", shortest_decimal(c.norm_eps)}};
 }
 
 VitConfig vit_config_from_metadata(const std::map<std::string, std::string>& metadata) {
@@ -91,14 +85,10 @@ VitConfig vit_config_from_metadata(const std::map<std::string, std::string>& met
     fail("__metadata__ 'activation' must be 'gelu' or 'relu', got '" + activation + "'");
   }
   const std::string& eps = metadata_value(metadata, "norm_eps");
-  std::size_t used = 0;
-  try {
-    c.norm_eps = std::stof(eps, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (used == 0 || used != eps.size())
+  const auto norm_eps = parse_float(eps);
+  if (!norm_eps)
     fail("__metadata__ 'norm_eps' must be a number, got '" + eps + "'");
+  c.norm_eps = *norm_eps;
   try {
     c.validate();
   } catch (const std::invalid_argument& e) {

@@ -53,5 +53,10 @@ inline uint32_t bits(float x) {
   std::memcpy(&u, &x, 4);
   return u;
 }
+inline uint64_t bits(double x) {
+  uint64_t u;
+  std::memcpy(&u, &x, 8);
+  return u;
+}
 
 } // namespace fuzz

@@ -14,6 +14,9 @@
 // in double arithmetic (no bit tricks, no table):
 //  - invalid (E, M) throws std::invalid_argument with the documented message;
 //  - parse_method / parse_rounding accept exactly their names;
+//  - decimal.hpp: a text that parse_double / parse_float accept reads as the C library's
+//    strtod / strtof read the whole of it, bit for bit; shortest_decimal of any double and float
+//    equals the fewest "%.*g" digits that read back;
 //  - quantize: equals the reference for both roundings, is idempotent, monotonic, keeps the
 //    sign, and is the identity at F(8,23); the SIMD Quantizer equals it bit for bit;
 //  - round_to_format on arbitrary doubles equals the reference;
@@ -32,12 +35,16 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <limits>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "fuzz_check.hpp"
+#include "lmul/decimal.hpp"
 #include "lmul/kernels_scalar.hpp"
 #include "lmul/stats.hpp"
 
@@ -183,6 +190,42 @@ void check_parsers(const uint8_t* data, std::size_t size) {
     FUZZ_CHECK(to_string(parse_rounding(s)) == s, "parse_rounding('%s') accepted", s.c_str());
   } catch (const std::invalid_argument& e) {
     FUZZ_CHECK(std::string(e.what()).find("rounding must be") == 0, "'%s'", e.what());
+  }
+}
+
+// The fewest "%.*g" digits that strtod / strtof read back as v: what shortest_decimal replaced.
+template <class T> std::string libc_shortest(T v) {
+  char buf[64];
+  for (int digits = 1; digits <= (sizeof(T) == 8 ? 17 : 9); ++digits) {
+    std::snprintf(buf, sizeof buf, "%.*g", digits, double(v));
+    if (sizeof(T) == 8 ? std::strtod(buf, nullptr) == double(v) : std::strtof(buf, nullptr) == v)
+      break;
+  }
+  return buf;
+}
+
+void check_decimal(const uint8_t* data, std::size_t size) {
+  const std::string text(reinterpret_cast<const char*>(data), std::min<std::size_t>(size, 64));
+  if (const auto d = parse_double(text)) {
+    char* end = nullptr;
+    const double want = std::strtod(text.c_str(), &end);
+    FUZZ_CHECK(end == text.c_str() + text.size() && fuzz::bits(*d) == fuzz::bits(want),
+               "parse_double('%s') = %a, strtod %a", text.c_str(), *d, want);
+    const float f = *parse_float(text), want_f = std::strtof(text.c_str(), nullptr);
+    FUZZ_CHECK(fuzz::bits(f) == fuzz::bits(want_f), "parse_float('%s') = %a, strtof %a",
+               text.c_str(), double(f), double(want_f));
+  }
+  for (std::size_t at = 0; at + 8 <= size && at < 64; at += 8) {
+    double d;
+    float f;
+    std::memcpy(&d, data + at, sizeof d);
+    std::memcpy(&f, data + at, sizeof f);
+    if (std::isfinite(d))
+      FUZZ_CHECK(shortest_decimal(d) == libc_shortest(d), "shortest_decimal(%a) = %s, libc %s", d,
+                 shortest_decimal(d).c_str(), libc_shortest(d).c_str());
+    if (std::isfinite(f))
+      FUZZ_CHECK(shortest_decimal(f) == libc_shortest(f), "shortest_decimal(%a f) = %s, libc %s",
+                 double(f), shortest_decimal(f).c_str(), libc_shortest(f).c_str());
   }
 }
 
@@ -393,6 +436,7 @@ void check_kernels(const P& p, const MulSpec& spec, const std::vector<float>& a,
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
   check_parsers(data, size);
+  check_decimal(data, size);
   if (size < 4)
     return 0;
   fuzz::Reader in(data, size);
