@@ -80,8 +80,9 @@ function paint(ctx, items, size, ink, strokeWidth) {
 }
 
 let colorProbe;
-function parseColor(css) {
-  // Resolve any CSS color to [r, g, b] through a 1x1 canvas.
+// Any CSS color as [r, g, b], resolved on a 1x1 canvas of its own (read back from memory, never
+// from a canvas on screen).
+export function parseColor(css) {
   colorProbe ??= makeCanvas(1).getContext('2d', { willReadFrequently: true });
   colorProbe.clearRect(0, 0, 1, 1);
   colorProbe.fillStyle = '#000';

@@ -5,6 +5,7 @@
 // predictions are, and no digits left from before). Also the screen-reader line.
 import { histogramChart, histogramData, logitChart, logitData } from './charts.js';
 import { int, pct, relErr, signed } from './format.js';
+import { parseColor } from './drawing.js';
 
 const HISTS = ['float', 'lmul'];
 const ZEROS = new Array(10).fill(0);
@@ -74,19 +75,21 @@ export class PredictionView {
     this.#charts?.logits.setData(logitData(exact.logits, float.logits, lmul.logits));
   }
 
-  // The network input on the 28×28 preview canvas (null: paper only).
+  // The network input on the 28×28 preview canvas (null: paper only). The pixels are computed
+  // from the two colors: reading the canvas back would wait for its rendering (10-20 ms on the
+  // way to the first prediction).
   drawInput(input, { ink, paper }) {
     const ctx = this.#refs.preview.getContext('2d');
-    ctx.fillStyle = paper;
-    ctx.fillRect(0, 0, 28, 28);
-    if (!input) return;
-    const img = ctx.getImageData(0, 0, 28, 28);
-    ctx.fillStyle = ink;
-    ctx.fillRect(0, 0, 1, 1);
-    const inkRGB = ctx.getImageData(0, 0, 1, 1).data;
+    if (!input) {
+      ctx.fillStyle = paper;
+      ctx.fillRect(0, 0, 28, 28);
+      return;
+    }
+    const img = ctx.createImageData(28, 28);
+    const paperRGB = parseColor(paper), inkRGB = parseColor(ink);
     for (let i = 0; i < 784; ++i) {
       const a = input[i];
-      for (let c = 0; c < 3; ++c) img.data[4 * i + c] = Math.round(img.data[4 * i + c] * (1 - a) + inkRGB[c] * a);
+      for (let c = 0; c < 3; ++c) img.data[4 * i + c] = Math.round(paperRGB[c] * (1 - a) + inkRGB[c] * a);
       img.data[4 * i + 3] = 255;
     }
     ctx.putImageData(img, 0, 0);
