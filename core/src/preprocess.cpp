@@ -40,11 +40,7 @@ constexpr std::size_t kMaxPixels = std::size_t{1} << 26; // 64 Mi values = 256 M
 constexpr int kCenterIndex = 14;                         // where MNIST puts the center of mass
 
 std::string format_value(float v) {
-  if (std::isnan(v))
-    return "NaN";
-  if (std::isinf(v))
-    return v > 0 ? "inf" : "-inf";
-  return shortest_decimal(v);
+  return std::isnan(v) ? "NaN" : shortest_decimal(v); // which writes inf and -inf as they were
 }
 
 // Overlap weights of source cells [i*s, (i+1)*s) with output cells [u, u+1), u in [0, out).
