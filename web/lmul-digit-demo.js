@@ -59,6 +59,9 @@ function sharedLMul(base) {
 // each run in a task of their own instead of one long one, so that the page answers input in
 // between.
 const nextTask = () => (globalThis.scheduler?.yield ? globalThis.scheduler.yield() : new Promise((r) => setTimeout(r, 0)));
+// How long a start waits for an animation frame before it goes on without one (a hidden page
+// gets no frames).
+const FRAME_WAIT_MS = 100;
 
 // A promise and settle(ok, reason), which settles it once; its rejection is reported only to
 // those who await it.
@@ -107,6 +110,7 @@ class LMulDigitDemo extends HTMLElement {
   #explicitFormat = null; // m or e given before the first connect: a fine-tune keeps them
   #connected = false;
   #ready = deferred();
+  #frameWait = null; // the start's wait for a frame: { frame, timer, done }
 
   constructor() {
     super();
@@ -205,6 +209,7 @@ class LMulDigitDemo extends HTMLElement {
     for (const part of [this.#page, this.#loop, this.#pad, this.#view, this.#sweep, this.#finder, this.#share, this.#models]) part.disconnect();
     this.#downloads.release();
     this.#lm = null;
+    this.#frameWait?.done();
   }
 
   // Another instance, model list or assets base: start again (a pending ready carries over).
@@ -263,7 +268,35 @@ class LMulDigitDemo extends HTMLElement {
     r.status.hidden = true;
     this.#started = true;
     this.#loop.start();
+    // The cards below the fold are rendered once the first prediction has had its frame.
+    await this.#nextFrame();
+    await nextTask();
+    if (!current()) return false;
+    this.#renderAll();
     return true;
+  }
+
+  // Resolves after the next animation frame, or FRAME_WAIT_MS without one, or a disconnect.
+  #nextFrame() {
+    return new Promise((resolve) => {
+      const wait = {
+        frame: requestAnimationFrame(() => wait.done()),
+        timer: setTimeout(() => wait.done(), FRAME_WAIT_MS),
+        done: () => {
+          cancelAnimationFrame(wait.frame);
+          clearTimeout(wait.timer);
+          if (this.#frameWait === wait) this.#frameWait = null;
+          resolve();
+        },
+      };
+      this.#frameWait = wait;
+    });
+  }
+
+  // The cards below the fold, which a start leaves unrendered until its first prediction is on
+  // screen (styles.js: data-starting), are rendered.
+  #renderAll() {
+    delete this.#refs.root.dataset.starting;
   }
 
   // A link's state (url-state.js) on the running element; returns notes on what it could not use.
@@ -284,6 +317,7 @@ class LMulDigitDemo extends HTMLElement {
     console.error(`${TAG}: ${message}`);
     this.#refs.status.hidden = false;
     this.#refs.status.textContent = `The demo could not start: ${message}`;
+    this.#renderAll();
     this.#ready.settle(false, err instanceof Error ? err : new Error(message));
   }
 

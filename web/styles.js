@@ -232,8 +232,11 @@ button.link {
 .explainer { grid-area: explain; }
 /* The cards that start below the fold are laid out and painted only near the viewport (a large
    share of the page's first layout otherwise); the reserved height, then their last real one,
-   keeps the page's length steady. */
+   keeps the page's length steady. Until the start has shown its first prediction they are
+   skipped altogether: "auto" styles and lays out every card once to find out which are near
+   the viewport, ~40 ms of a cold start's way to its first prediction. */
 .find, .layers, .sweep, .energy, .explainer { content-visibility: auto; contain-intrinsic-size: auto 480px; }
+.lmd[data-starting] :is(.find, .layers, .sweep, .energy, .explainer) { content-visibility: hidden; }
 .pad { display: grid; gap: 10px; align-content: start; }
 .pad-wrap { position: relative; width: 100%; max-width: 320px; justify-self: center; }
 .pad canvas.draw {

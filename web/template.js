@@ -42,7 +42,7 @@ const histogram = (name, title) => `
       </div>`;
 
 const TEMPLATE = `
-<div class="lmd" part="root">
+<div class="lmd" part="root" data-starting>
   <section class="card ctl-main" part="controls" aria-label="Mantissa width and format">
     <div class="ctl ctl-m">
       <div class="label-row"><label for="m">Mantissa bits M</label>${helpButton('m', 'the mantissa bits M')}</div>

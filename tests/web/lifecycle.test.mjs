@@ -91,3 +91,32 @@ test('mounting and removing the element 50 times leaves nothing behind', async (
   assert.deepEqual(errors, []);
   await context.close();
 });
+
+test('a start renders the cards below the fold only once its first prediction is on screen; a failed start renders them too', async () => {
+  const context = await env.browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  await page.goto(`${env.srv.origin}/tests/web/fixtures/blank.html`);
+  const states = await page.evaluate(async () => {
+    const { mountDemo } = await import('lmul-wasm/demo');
+    const here = document.getElementById('here');
+    const LOWER = ['.find', '.layers', '.sweep', '.energy', '.explainer'];
+    const state = (el) => {
+      const root = el.shadowRoot.querySelector('.lmd');
+      const cv = (sel) => getComputedStyle(root.querySelector(sel)).contentVisibility;
+      return { starting: 'starting' in root.dataset, lower: [...new Set(LOWER.map(cv))], upper: [...new Set(['.pad', '.preds', '.errors'].map(cv))] };
+    };
+    const el = mountDemo(here);
+    const mounted = state(el);
+    await el.ready;
+    const ready = state(el);
+    el.remove();
+    const failing = mountDemo(here, { assetsBase: '/nothing-here/' });
+    const failure = await failing.ready.then(() => 'resolved', (e) => e.message);
+    return { mounted, ready, failure, failed: state(failing) };
+  });
+  assert.deepEqual(states.mounted, { starting: true, lower: ['hidden'], upper: ['visible'] });
+  assert.deepEqual(states.ready, { starting: false, lower: ['auto'], upper: ['visible'] });
+  assert.match(states.failure, /could not load the WebAssembly module/);
+  assert.deepEqual(states.failed, { starting: false, lower: ['auto'], upper: ['visible'] });
+  await context.close();
+});
