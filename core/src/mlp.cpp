@@ -3,24 +3,16 @@
 #include "lmul/mlp.hpp"
 
 #include <algorithm>
-#include <cmath>
 #include <limits>
 #include <stdexcept>
 #include <string>
 
-#include "lmul/decimal.hpp"
+#include "lmul/finite.hpp"
 
 namespace lmul {
 
 namespace {
 std::string layer_name(std::size_t k) { return "layer " + std::to_string(k + 1); }
-
-void check_finite(const std::vector<float>& v, const std::string& what) {
-  for (std::size_t i = 0; i < v.size(); ++i)
-    if (!std::isfinite(v[i]))
-      throw std::invalid_argument(what + " has a non-finite value (" + shortest_decimal(v[i]) +
-                                  ") at index " + std::to_string(i));
-}
 } // namespace
 
 Mlp::Mlp(std::vector<LinearParams> layers) : layers_(std::move(layers)) {
@@ -43,8 +35,8 @@ Mlp::Mlp(std::vector<LinearParams> layers) : layers_(std::move(layers)) {
       throw std::invalid_argument(name + " takes " + std::to_string(l.in) + " inputs but " +
                                   layer_name(k - 1) + " has " + std::to_string(layers_[k - 1].out) +
                                   " outputs");
-    check_finite(l.weight, name + " weight");
-    check_finite(l.bias, name + " bias");
+    check_finite(l.weight.data(), l.weight.size(), name + " weight");
+    check_finite(l.bias.data(), l.bias.size(), name + " bias");
   }
 }
 

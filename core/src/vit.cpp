@@ -1,6 +1,7 @@
 #include "lmul/vit.hpp"
 
 #include "lmul/decimal.hpp"
+#include "lmul/finite.hpp"
 
 #include <cmath>
 #include <stdexcept>
@@ -93,11 +94,7 @@ void Vit::validate() const {
       throw std::invalid_argument("ViT parameter " + name + " has " +
                                   std::to_string(values.size()) + " values, its shape " +
                                   shape_text(shape) + " needs " + std::to_string(count(shape)));
-    for (std::size_t i = 0; i < values.size(); ++i)
-      if (!std::isfinite(values[i]))
-        throw std::invalid_argument("ViT parameter " + name + " has a non-finite value (" +
-                                    shortest_decimal(values[i]) + ") at index " +
-                                    std::to_string(i));
+    check_finite(values.data(), values.size(), "ViT parameter " + name);
   });
   // The LinearParams sizes the dense kernels use.
   const auto check_linear = [](const char* name, const LinearParams& l, std::size_t in,
