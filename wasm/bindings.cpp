@@ -245,20 +245,30 @@ val metadata_object(const lmul::ModelMetadata& m, const std::map<std::string, st
   return o;
 }
 
-std::vector<uint8_t> scratch; // inputs written by the wrapper
+// Inputs written by the wrapper. Not a std::vector: growing one copies its old bytes and
+// zero-fills the new ones (a model's ~400 KB on every load), all of which the wrapper overwrites.
+struct Scratch {
+  std::unique_ptr<uint8_t[]> bytes;
+  std::size_t size = 0;
+} scratch;
 
 // ---- free functions -----------------------------------------------------------------------
 
 // Address of at least `bytes` bytes of scratch memory (valid until the next buffer call), or 0.
 Address buffer(double bytes) {
   return guarded(Address(0), [&] {
-    scratch.resize(std::size_t(bytes) + 16);
-    return address(scratch.data());
+    const std::size_t size = std::size_t(bytes) + 16;
+    if (size > scratch.size) {
+      scratch = {}; // the old block goes back first, so the two never coexist
+      scratch.bytes.reset(new uint8_t[size]);
+      scratch.size = size;
+    }
+    return address(scratch.bytes.get());
   });
 }
 
 // Shrinks the scratch memory after a large call, so its bytes return to the allocator.
-void release_buffer() { std::vector<uint8_t>().swap(scratch); }
+void release_buffer() { scratch = {}; }
 
 float mul(float a, float b, val spec) {
   return guarded(lmul::float_of(lmul::kCanonicalNaN),
