@@ -68,7 +68,7 @@ const MlpInference::Columns& MlpInference::columns(std::size_t k) const {
     // the SIMD kernels.
     for (std::size_t j = 0; j < layers_.size(); ++j) {
       const LinearParams& l = mlp_->layers()[j];
-      Columns c{std::vector<float>(l.in * l.out), std::vector<float>(l.in * l.out)};
+      Columns c{UninitializedVector<float>(l.in * l.out), UninitializedVector<float>(l.in * l.out)};
       for (std::size_t o = 0; o < l.out; ++o)
         for (std::size_t i = 0; i < l.in; ++i)
           c.raw[i * l.out + o] = l.weight[o * l.in + i];

@@ -12,6 +12,7 @@
 #include "lmul/kernels.hpp"
 #include "lmul/network.hpp"
 #include "lmul/stats.hpp"
+#include "lmul/uninitialized.hpp"
 
 namespace lmul {
 
@@ -68,9 +69,9 @@ public:
 
 private:
   // Layer k's weights as [in][out], unquantized and quantized by the layer's multiplier, built on
-  // first use by logits_traced.
+  // first use by logits_traced (not zeroed first: every element is written at once).
   struct Columns {
-    std::vector<float> raw, quantized;
+    UninitializedVector<float> raw, quantized;
   };
   const Columns& columns(std::size_t k) const;
   template <class OnLayer> void run(const float* x, float* logits, OnLayer on_layer) const;

@@ -4,12 +4,10 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <memory>
-#include <new>
-#include <utility>
 #include <vector>
 
 #include "lmul/multiply.hpp"
+#include "lmul/uninitialized.hpp"
 
 namespace lmul {
 
@@ -76,18 +74,9 @@ private:
   uint64_t count_ = 0, zeros_ = 0, nonfinite_ = 0;
   double sum_[kSumLanes] = {}, sum_signed_[kSumLanes] = {}, max_ = 0;
   std::vector<uint64_t> slots_; // relative errors per slot
-  // Grows without zeroing what add() writes over at once (a ViT's pass keeps about a million).
-  template <class T> struct Uninitialized : std::allocator<T> {
-    Uninitialized() = default;
-    template <class U> Uninitialized(const Uninitialized<U>&) noexcept {}
-    template <class U> struct rebind { using other = Uninitialized<U>; };
-    template <class U> void construct(U* p) noexcept { ::new (static_cast<void*>(p)) U; }
-    template <class U, class... Args> void construct(U* p, Args&&... args) {
-      ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...);
-    }
-  };
-  // With keep_median: every relative error (as a float), in the order added.
-  std::vector<float, Uninitialized<float>> errors_;
+  // With keep_median: every relative error (as a float), in the order added. It grows without
+  // zeroing what add() writes over at once (a ViT's pass keeps about a million).
+  UninitializedVector<float> errors_;
 };
 
 // Products of operand pairs that arrive a few at a time (a row of weights and an input, one
