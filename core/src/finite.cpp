@@ -8,8 +8,8 @@
 namespace lmul {
 
 // A function of its own, not inlined into the loaders: in WebAssembly, V8 recompiles a function
-// whose loops run long with its optimizing compiler, and with this loop inside them that was the
-// whole of parse_safetensors or mlp_from_tensors (~75 ms each in Chromium, on every page load).
+// whose loops run long with its optimizing compiler, and with this loop inside it that was the
+// whole of mlp_from_tensors (~79 ms in Chromium, on every page load).
 void check_finite(const float* values, std::size_t n, const std::string& what) {
   for (std::size_t i = 0; i < n; ++i)
     if (!std::isfinite(values[i]))
